@@ -1,0 +1,14 @@
+//! Harmonica: hyperparameter optimization with the spectral method of Hazan,
+//! Klivans and Yuan ("Hyperparameter Optimization: A Spectral Approach", ICLR 2018).
+//!
+//! Data flows one way: study text -> [`study::Study`] -> [`harmonica::Engine`] <->
+//! [`exec`] -> [`objective`], and [`report`] renders what a run found.
+
+pub mod cli;
+pub mod exec;
+pub mod harmonica;
+pub mod objective;
+pub mod report;
+pub mod runner;
+pub mod space;
+pub mod study;

@@ -1,0 +1,92 @@
+//! Objectives: what a trial evaluates.
+
+pub mod synthetic;
+
+use std::path::Path;
+
+use crate::space::{Config, Space};
+use crate::study::{ObjectiveKind, ObjectiveSpec};
+
+/// Everything an objective may read about one trial.
+#[derive(Clone, Copy, Debug)]
+pub struct TrialInput<'a> {
+    /// The trial's index in evaluation order.
+    pub id: usize,
+    /// The point as ±1 bits.
+    pub bits: &'a [i8],
+    /// The point as parameter values.
+    pub config: &'a Config,
+    /// The space, for parameter names.
+    pub space: &'a Space,
+    /// The budget, for objectives that take one.
+    pub budget: Option<f64>,
+}
+
+/// Something that scores a configuration. Implementations must be deterministic
+/// given the trial (randomness derives from the study seed and the trial id).
+pub trait Objective: Send + Sync {
+    /// The objective's value for one trial, or why it failed.
+    fn evaluate(&self, trial: &TrialInput) -> Result<f64, String>;
+
+    /// The number of bits the objective itself defines (synthetic functions), if any.
+    fn implied_bits(&self) -> Option<usize> {
+        None
+    }
+
+    /// The value without noise, where the objective knows it.
+    fn noise_free(&self, _bits: &[i8]) -> Option<f64> {
+        None
+    }
+}
+
+/// Errors building an objective.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ObjectiveError {
+    /// A file it needs could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// A file it needs is malformed.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Builds the objective a study names; `base_dir` resolves relative paths and
+/// `seed` seeds its noise.
+pub fn build(spec: &ObjectiveSpec, base_dir: &Path, seed: u64) -> Result<Box<dyn Objective>, ObjectiveError> {
+    Ok(match &spec.kind {
+        ObjectiveKind::TreePolynomial { table, noise } => {
+            let path = base_dir.join(table);
+            let mut tree = synthetic::TreePolynomial::load(&path, seed)?;
+            if let Some(noise) = noise {
+                tree.set_noise(*noise);
+            }
+            Box::new(tree)
+        }
+        ObjectiveKind::SparsePolynomial { n, terms, noise } => {
+            Box::new(synthetic::TreePolynomial::sparse(*n, terms.clone(), *noise, seed))
+        }
+    })
+}
+
+/// The space a study searches: the declared one, or the bits a synthetic objective implies.
+pub fn resolve_space(declared: Option<&Space>, objective: &dyn Objective) -> Result<Space, String> {
+    match (declared, objective.implied_bits()) {
+        (Some(space), Some(n)) if space.n_bits() != n => {
+            Err(format!("the objective is a function of {n} bits but the space encodes {} bits", space.n_bits()))
+        }
+        (Some(space), _) => Ok(space.clone()),
+        (None, Some(n)) => Ok(Space::plain_bits(n)),
+        (None, None) => Err("the study has no `space` and its objective implies none".into()),
+    }
+}
