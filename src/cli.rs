@@ -181,7 +181,7 @@ pub fn describe(p: &Prepared) -> String {
             let n = p.space.n_bits();
             let _ = writeln!(
                 s,
-                "  stage 1 fits {} features over {n} bits; later stages fewer as bits are fixed (at most {} per stage)",
+                "  stage 1 fits {} features over {n} bits; each stage fixes at most {} bits, so later stages fit fewer",
                 features::count(n, h.degree),
                 h.terms * h.degree
             );

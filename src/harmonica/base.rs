@@ -22,7 +22,7 @@ pub struct Rung {
 pub fn plan(spec: &BaseSpec) -> Vec<Rung> {
     match *spec {
         BaseSpec::None => Vec::new(),
-        BaseSpec::Random { evaluations } if evaluations == 0 => Vec::new(),
+        BaseSpec::Random { evaluations: 0 } => Vec::new(),
         BaseSpec::Random { evaluations } => vec![Rung { bracket: 0, index: 0, configs: evaluations, budget: None }],
         BaseSpec::SuccessiveHalving { configs, min_budget, max_budget, eta } => {
             halving(0, configs, min_budget, max_budget, eta)

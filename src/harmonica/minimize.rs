@@ -64,9 +64,10 @@ mod tests {
 
     #[test]
     fn finds_the_exact_minimum() {
-        // 2 x1 x3 - 3 x5 : minimum -5 at x5 = +1, x1 x3 = -1 (first such: x1 = -1, x3 = +1).
+        // 2 x1 x3 - 3 x5 : minimum -5 at x5 = +1, x1 x3 = -1; the first such counter is
+        // 0b101 (x1 = +1, x3 = -1, x5 = +1).
         let got = minimizers(&[(2.0, vec![1, 3]), (-3.0, vec![5])], 1, 20).unwrap();
-        assert_eq!(got, vec![Setting { bits: vec![(1, -1), (3, 1), (5, 1)], predicted: -5.0 }]);
+        assert_eq!(got, vec![Setting { bits: vec![(1, 1), (3, -1), (5, 1)], predicted: -5.0 }]);
     }
 
     #[test]

@@ -220,6 +220,9 @@ fn spaced(low: f64, high: f64, log: bool, bits: u32, index: u64) -> f64 {
         return low;
     }
     let index = index.min(last);
+    if index == 0 {
+        return low;
+    }
     if index == last {
         return high;
     }
