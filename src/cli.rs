@@ -31,6 +31,17 @@ enum Command {
         /// The study file (.yaml).
         study: PathBuf,
     },
+    /// Explore a study interactively: step through stages, inspect what each learned.
+    ///
+    /// With stdin not a terminal, inputs are read line by line and each is echoed
+    /// with its output, so sessions can be scripted.
+    Repl {
+        /// A study file to load first.
+        study: Option<PathBuf>,
+        /// Parallel evaluations (default: one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -59,6 +70,13 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check { study } => check(&study),
+        Command::Repl { study, workers } => match crate::repl::run(study, workers) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_FAILED)
+            }
+        },
     }
 }
 

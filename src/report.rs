@@ -153,3 +153,58 @@ pub fn summary(prepared: &Prepared, result: &RunResult) -> String {
     let _ = writeln!(s, "{trials} evaluations ({failed} failed) in {:.2} s", result.elapsed.as_secs_f64());
     s
 }
+
+/// Trials as a JSON list: id, phase, budget, value or failure, parameters.
+pub fn trials_json(prepared: &Prepared, trials: &[&crate::harmonica::Trial]) -> Value {
+    let rows: Vec<Value> = trials
+        .iter()
+        .map(|t| {
+            let config = prepared.space.decode(&t.request.bits);
+            let params: Map<String, Value> =
+                prepared.space.named(&config).map(|(k, v)| (k.to_owned(), v.to_json())).collect();
+            let (value, error) = match &t.outcome {
+                Some(crate::harmonica::Outcome::Value(l)) => (json!(prepared.value(*l)), Value::Null),
+                Some(crate::harmonica::Outcome::Failed(why)) => (Value::Null, json!(why)),
+                None => (Value::Null, Value::Null),
+            };
+            json!({"trial": t.request.id, "phase": phase_label(t.phase), "budget": t.request.budget,
+                   "value": value, "error": error, "params": params})
+        })
+        .collect();
+    Value::Array(rows)
+}
+
+/// Trials as CSV: one column per parameter.
+pub fn trials_csv(prepared: &Prepared, trials: &[&crate::harmonica::Trial]) -> String {
+    let names: Vec<&str> = prepared.space.params().iter().map(|p| p.name.as_str()).collect();
+    let mut s = format!("trial,phase,budget,value,error,{}\n", names.join(","));
+    for t in trials {
+        let config = prepared.space.decode(&t.request.bits);
+        let (value, error) = match &t.outcome {
+            Some(crate::harmonica::Outcome::Value(l)) => (prepared.value(*l).to_string(), String::new()),
+            Some(crate::harmonica::Outcome::Failed(why)) => (String::new(), csv_field(why)),
+            None => (String::new(), String::new()),
+        };
+        let cells: Vec<String> =
+            config.0.iter().map(|v| v.as_ref().map_or(String::new(), |v| csv_field(&v.to_arg()))).collect();
+        let budget = t.request.budget.map_or(String::new(), |b| b.to_string());
+        let _ = writeln!(s, "{},{},{budget},{value},{error},{}", t.request.id, phase_label(t.phase), cells.join(","));
+    }
+    s
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A trial's phase in words: `stage 2`, `base 1.3`.
+pub fn phase_label(p: crate::harmonica::Phase) -> String {
+    match p {
+        crate::harmonica::Phase::Stage(k) => format!("stage {}", k + 1),
+        crate::harmonica::Phase::Base { bracket, rung } => format!("base {}.{}", bracket + 1, rung + 1),
+    }
+}

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::harmonica::{Outcome, TrialRequest};
+use crate::harmonica::TrialRequest;
 
 /// Runs a batch's evaluations on `workers` threads.
 pub struct LocalPool {
@@ -25,10 +25,11 @@ impl LocalPool {
 
     /// Evaluates every request with `eval`, calling `done` as each finishes (from the
     /// worker thread). Results come back in request order.
-    pub fn run<E, D>(&self, batch: &[TrialRequest], eval: E, done: D) -> Vec<Outcome>
+    pub fn run<T, E, D>(&self, batch: &[TrialRequest], eval: E, done: D) -> Vec<T>
     where
-        E: Fn(&TrialRequest) -> Outcome + Sync,
-        D: Fn(&TrialRequest, &Outcome) + Sync,
+        T: Send,
+        E: Fn(&TrialRequest) -> T + Sync,
+        D: Fn(&TrialRequest, &T) + Sync,
     {
         self.pool.install(|| {
             batch

@@ -142,6 +142,12 @@ pub enum EngineError {
     /// The fit failed.
     #[error(transparent)]
     Fit(#[from] FitError),
+    /// A change by hand while a batch is being evaluated.
+    #[error("a batch is in progress ({0} trials still running); finish it first")]
+    Busy(usize),
+    /// A bit index past the end.
+    #[error("there is no bit {0}")]
+    NoSuchBit(usize),
     /// The dense feature matrix would not fit in memory.
     #[error("stage {stage}: the feature matrix would have {rows} x {cols} entries ({gib:.1} GiB); lower `degree` or `samples`")]
     TooLarge {
@@ -420,5 +426,75 @@ impl Engine {
             settings,
             best,
         })
+    }
+}
+
+/// Changes made by hand between batches (the interactive session uses these).
+impl Engine {
+    fn idle(&self) -> Result<(), EngineError> {
+        match &self.batch {
+            Some(r) => Err(EngineError::Busy(self.trials[r.clone()].iter().filter(|t| t.outcome.is_none()).count())),
+            None => Ok(()),
+        }
+    }
+
+    /// Fixes bits to the given signs for every later batch.
+    pub fn fix_bits(&mut self, bits: &[(usize, i8)]) -> Result<(), EngineError> {
+        self.idle()?;
+        if let Some(&(b, _)) = bits.iter().find(|(b, _)| *b >= self.n) {
+            return Err(EngineError::NoSuchBit(b));
+        }
+        let targets: Vec<usize> = bits.iter().map(|(b, _)| *b).collect();
+        self.release(&targets);
+        let mut bits = bits.to_vec();
+        bits.sort_unstable();
+        self.groups.push(vec![Setting { bits, predicted: 0.0 }]);
+        Ok(())
+    }
+
+    /// Frees bits fixed or restricted earlier, by a stage or by hand.
+    pub fn unfix_bits(&mut self, bits: &[usize]) -> Result<(), EngineError> {
+        self.idle()?;
+        self.release(bits);
+        Ok(())
+    }
+
+    fn release(&mut self, bits: &[usize]) {
+        for group in &mut self.groups {
+            for setting in group.iter_mut() {
+                setting.bits.retain(|(b, _)| !bits.contains(b));
+            }
+            group.dedup_by(|a, b| a.bits == b.bits);
+        }
+        self.groups.retain(|g| g.iter().any(|s| !s.bits.is_empty()));
+    }
+
+    /// Replaces the settings used from the next batch on; the base algorithm is
+    /// re-planned when it has not started.
+    pub fn set_spec(&mut self, spec: HarmonicaSpec) -> Result<(), EngineError> {
+        self.idle()?;
+        if self.rung == 0 {
+            self.plan = base::plan(&spec.base);
+        }
+        self.spec = spec;
+        Ok(())
+    }
+
+    /// Skips the stages not yet run, so the next batch belongs to the base algorithm.
+    pub fn skip_stages(&mut self) -> Result<(), EngineError> {
+        self.idle()?;
+        self.stage = self.stage.max(self.spec.stages);
+        self.spec.stages = self.stage;
+        Ok(())
+    }
+
+    /// True while a batch has trials without a result.
+    pub fn has_pending(&self) -> bool {
+        self.batch.is_some()
+    }
+
+    /// Stages completed so far.
+    pub fn stages_done(&self) -> usize {
+        self.stage
     }
 }

@@ -242,6 +242,21 @@ pub fn parse_str(source: &str, format: Format, base_dir: &Path) -> Result<Study,
     analyze::study(&doc, base_dir)
 }
 
+/// How a diagnostic about input that ended too early begins; front ends read more
+/// lines instead of reporting it.
+pub const INCOMPLETE: &str = "unexpected end of input";
+
+/// Parses statements typed in a session into the document tree (top-level sections
+/// only, not yet checked).
+pub fn parse_fragment(source: &str) -> Result<doc::Node, Diagnostic> {
+    yaml::parse(source).map_err(|d| match d.span {
+        Some(span) if span.start >= source.trim_end().len() => {
+            Diagnostic { message: format!("{INCOMPLETE}: {}", d.message), ..d }
+        }
+        _ => d,
+    })
+}
+
 /// Reads and checks a study file.
 pub fn load(path: &Path) -> Result<Study, LoadError> {
     let file = path.display().to_string();
