@@ -332,12 +332,7 @@ fn space(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
     let mut t = Table::new(&["parameter", "domain", "bits", "when", "fixed"], &[]);
     t.caption = Some(format!("{} parameters, {} bits", p.space.params().len(), p.space.n_bits()));
     for (i, param) in p.space.params().iter().enumerate() {
-        let bits = p.space.bits_of(i);
-        let range = match bits.len() {
-            0 => "-".to_owned(),
-            1 => bits.start.to_string(),
-            _ => format!("{}..{}", bits.start, bits.end - 1),
-        };
+        let range = bit_range(p.space.bits_of(i));
         let when = param.when.as_ref().map_or(String::new(), |c| format!("{} = {}", c.param, c.value));
         let fix = p.space.value_from_bits(i, &fixed).map_or(String::new(), |v| v.to_string());
         t.row(vec![param.name.clone(), param.domain.to_string(), range, when, fix]);
@@ -567,10 +562,18 @@ pub fn inspect(s: &Session, code: &str, cursor: usize) -> Option<String> {
     let p = s.prepared.as_ref()?;
     let i = p.space.find(word)?;
     let param = &p.space.params()[i];
-    let bits = p.space.bits_of(i);
-    let mut text = format!("{}: {}\n  bits {:?}", param.name, param.domain, bits);
+    let mut text = format!("{}: {}\n  {}", param.name, param.domain, bit_range(p.space.bits_of(i)));
     if let Some(c) = &param.when {
         let _ = write!(text, "\n  active when {} = {}", c.param, c.value);
     }
     Some(text)
+}
+
+/// `bit 3`, `bits 4..6` or `no bits`.
+fn bit_range(bits: std::ops::Range<usize>) -> String {
+    match bits.len() {
+        0 => "no bits".to_owned(),
+        1 => format!("bit {}", bits.start),
+        _ => format!("bits {}..{}", bits.start, bits.end - 1),
+    }
 }

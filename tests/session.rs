@@ -1,0 +1,170 @@
+//! The session core in-process: every command, errors, completion, inspection.
+
+use harmonica::session::{output, Session};
+
+fn session() -> Session {
+    let mut s = Session::new();
+    s.set_workers(2);
+    s.execute("load examples/reference_ex2.yaml").expect("the example loads");
+    s
+}
+
+fn text(s: &mut Session, code: &str) -> String {
+    match s.execute(code) {
+        Ok(out) => out.plain().to_owned(),
+        Err(e) => panic!("`{code}` failed:\n{}", e.render()),
+    }
+}
+
+fn error(s: &mut Session, code: &str) -> String {
+    match s.execute(code) {
+        Ok(out) => panic!("`{code}` succeeded: {}", out.plain()),
+        Err(e) => e.render(),
+    }
+}
+
+#[test]
+fn load_reports_the_space() {
+    let mut s = Session::new();
+    assert_eq!(
+        text(&mut s, "load examples/reference_ex2.yaml"),
+        "loaded study reference-ex2 (60 parameters, 60 bits, seed 1)"
+    );
+}
+
+#[test]
+fn step_terms_report_and_best() {
+    let mut s = session();
+    let out = text(&mut s, "step");
+    assert!(out.starts_with("Stage 1: 300 samples (0 failed), 36050 features over 60 free bits"), "{out}");
+    assert!(out.ends_with("best so far: -812.8416 (trial 244)"), "{out}");
+    let terms = text(&mut s, "terms");
+    assert_eq!(
+        terms,
+        "stage 1 terms\n     coef  monomial\n---------  ---------------\n-135.5314  x14 * x24 * x38\n-133.0620  x17 * x30 * x48\n-130.9374  x13 * x44 * x52\n-119.7549  x9 * x14 * x30\n +88.3195  x8 * x25 * x46\n"
+    );
+    let html = s.execute("terms 1").expect("terms 1");
+    assert!(html.get(output::HTML).is_some_and(|h| h.starts_with("<table><caption>stage 1 terms</caption>")));
+    assert!(text(&mut s, "report").starts_with("Stage 1:"));
+    assert!(text(&mut s, "best").starts_with("best: -812.8416 at trial 244\n"));
+    assert!(error(&mut s, "terms 4").contains("stage 4 has not run (stages run: 1)"));
+}
+
+#[test]
+fn fix_unfix_and_the_fixed_list() {
+    let mut s = session();
+    assert_eq!(text(&mut s, "fixed"), "nothing is fixed yet");
+    assert_eq!(text(&mut s, "fix x3 = 1"), "fixed x3 = 1 for the next stages");
+    assert_eq!(text(&mut s, "fixed"), "parameter  value\n---------  -----\nx3         1\n");
+    text(&mut s, "step");
+    let trials = text(&mut s, "trials stage 1");
+    assert!(trials.starts_with("300 of 300 trials"), "{trials}");
+    assert!(trials.lines().skip(3).all(|l| l.contains("x3=1")), "{trials}");
+    assert_eq!(text(&mut s, "unfix x3"), "x3 is free again");
+    assert!(!text(&mut s, "fixed").contains("x3 "));
+}
+
+#[test]
+fn undo_restores_the_stage() {
+    let mut s = session();
+    let first = text(&mut s, "step");
+    assert_eq!(text(&mut s, "undo"), "stage 1 undone; `step` runs it again");
+    assert_eq!(text(&mut s, "step"), first);
+    assert!(error(&mut s, "undo now").contains("`undo` takes no arguments"));
+}
+
+#[test]
+fn run_to_the_end_then_nothing_is_left() {
+    let mut s = session();
+    let out = text(&mut s, "run");
+    assert!(out.contains("Stage 3:") && out.contains("base algorithm: 1 rungs, 300 evaluations"), "{out}");
+    assert_eq!(text(&mut s, "run"), "nothing left to run: every stage and the base algorithm are done");
+    let best = text(&mut s, "best");
+    assert!(best.ends_with("noise-free value: -916.279\n"), "{best}");
+}
+
+#[test]
+fn base_skips_the_remaining_stages() {
+    let mut s = session();
+    text(&mut s, "step");
+    let out = text(&mut s, "base");
+    assert!(out.starts_with("base algorithm: 1 rungs, 300 evaluations"), "{out}");
+    let trials = text(&mut s, "trials base");
+    assert!(trials.starts_with("300 of 300 trials"));
+}
+
+#[test]
+fn set_changes_the_next_stage() {
+    let mut s = session();
+    assert_eq!(text(&mut s, "set samples = 50"), "samples = 50 from the next stage on");
+    assert!(text(&mut s, "step").starts_with("Stage 1: 50 samples"));
+    assert!(error(&mut s, "set alpah = 2").contains("help: did you mean `alpha`?"));
+    assert!(error(&mut s, "set alpha = -1").contains("`alpha` must be positive, found `-1`"));
+}
+
+#[test]
+fn trials_queries_and_export() {
+    let mut s = session();
+    text(&mut s, "set samples = 20");
+    text(&mut s, "step");
+    let top = text(&mut s, "trials top 2");
+    assert!(top.starts_with("2 of 20 trials\n"), "{top}");
+    let err = error(&mut s, "trials sorted");
+    assert!(err.contains("unexpected `sorted` in a trials query"), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("t.csv");
+    assert_eq!(text(&mut s, &format!("export {}", csv.display())), format!("wrote 20 trials to {}", csv.display()));
+    let body = std::fs::read_to_string(&csv).expect("csv written");
+    assert_eq!(body.lines().count(), 21);
+    assert!(body.starts_with("trial,phase,budget,value,error,x0,x1,"));
+    let json = dir.path().join("t.json");
+    text(&mut s, &format!("export {}", json.display()));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("parses");
+    assert_eq!(v.as_array().map(Vec::len), Some(20));
+}
+
+#[test]
+fn errors_point_at_the_typed_input() {
+    let mut s = session();
+    assert_eq!(
+        error(&mut s, "fix x3 = 7"),
+        "error: `x3` (choice {-1, 1}) never takes the value 7\n --> In [2]:1:10\n  |\n1 | fix x3 = 7\n  |          ^\n"
+    );
+    assert_eq!(
+        error(&mut s, "fixx x3 = 1"),
+        "error: unknown command `fixx`\n --> In [3]:1:1\n  |\n1 | fixx x3 = 1\n  | ^^^^\n  = help: did you mean `fix`?\n"
+    );
+    assert!(error(&mut s, "fix lr = 1").contains("no parameter named `lr`"));
+    assert!(error(&mut s, "step two").contains("expected a number of stages, found `two`"));
+}
+
+#[test]
+fn help_and_history() {
+    let mut s = session();
+    let help = text(&mut s, "help");
+    for c in harmonica::session::COMMANDS {
+        assert!(help.contains(c.help), "help lacks {}", c.name);
+    }
+    assert_eq!(text(&mut s, "help fix"), "fix NAME = VALUE\n  fix a parameter by hand for the next stages\n");
+    let h = text(&mut s, "history");
+    assert_eq!(h, "   1  load examples/reference_ex2.yaml\n   2  help\n   3  help fix\n   4  history\n");
+}
+
+#[test]
+fn completion_and_inspection() {
+    let s = session();
+    assert_eq!(s.complete("st", 2), (0, vec!["step".to_owned(), "study".to_owned()]));
+    assert_eq!(s.complete("fix x5", 6), (4, vec!["x5".to_owned(), "x50".to_owned(), "x51".to_owned(), "x52".to_owned(), "x53".to_owned(), "x54".to_owned(), "x55".to_owned(), "x56".to_owned(), "x57".to_owned(), "x58".to_owned(), "x59".to_owned()]));
+    let (start, files) = s.complete("load examples/ref", 17);
+    assert_eq!(start, 5);
+    assert!(files.contains(&"examples/reference_ex2.yaml".to_owned()), "{files:?}");
+    assert_eq!(s.inspect("step 2", 1).as_deref(), Some("step [N]\n  run the next N Harmonica stages (default 1)"));
+    assert_eq!(s.inspect("fix x7 = 1", 5).as_deref(), Some("x7: choice {-1, 1}\n  bit 7"));
+    assert!(s.is_complete("step"));
+}
+
+#[test]
+fn no_study_yet_is_a_clear_error() {
+    let mut s = Session::new();
+    assert!(error(&mut s, "step").contains("no study yet: `load FILE`"));
+}
