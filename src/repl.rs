@@ -117,8 +117,10 @@ fn history_path() -> Option<PathBuf> {
 }
 
 fn interactive_loop(session: &Rc<RefCell<Session>>) -> std::io::Result<()> {
+    let config =
+        rustyline::Config::builder().completion_type(rustyline::CompletionType::List).auto_add_history(false).build();
     let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> =
-        Editor::new().map_err(std::io::Error::other)?;
+        Editor::with_config(config).map_err(std::io::Error::other)?;
     editor.set_helper(Some(ReplHelper { session: Rc::clone(session) }));
     let history = history_path();
     if let Some(h) = &history {

@@ -77,7 +77,7 @@ fn undo_restores_the_stage() {
 fn run_to_the_end_then_nothing_is_left() {
     let mut s = session();
     let out = text(&mut s, "run");
-    assert!(out.contains("Stage 3:") && out.contains("base algorithm: 1 rungs, 300 evaluations"), "{out}");
+    assert!(out.contains("Stage 3:") && out.contains("base algorithm: 1 rung, 300 evaluations"), "{out}");
     assert_eq!(text(&mut s, "run"), "nothing left to run: every stage and the base algorithm are done");
     let best = text(&mut s, "best");
     assert!(best.ends_with("noise-free value: -916.279\n"), "{best}");
@@ -88,7 +88,7 @@ fn base_skips_the_remaining_stages() {
     let mut s = session();
     text(&mut s, "step");
     let out = text(&mut s, "base");
-    assert!(out.starts_with("base algorithm: 1 rungs, 300 evaluations"), "{out}");
+    assert!(out.starts_with("base algorithm: 1 rung, 300 evaluations"), "{out}");
     let trials = text(&mut s, "trials base");
     assert!(trials.starts_with("300 of 300 trials"));
 }
@@ -154,7 +154,25 @@ fn help_and_history() {
 fn completion_and_inspection() {
     let s = session();
     assert_eq!(s.complete("st", 2), (0, vec!["step".to_owned(), "study".to_owned()]));
-    assert_eq!(s.complete("fix x5", 6), (4, vec!["x5".to_owned(), "x50".to_owned(), "x51".to_owned(), "x52".to_owned(), "x53".to_owned(), "x54".to_owned(), "x55".to_owned(), "x56".to_owned(), "x57".to_owned(), "x58".to_owned(), "x59".to_owned()]));
+    assert_eq!(
+        s.complete("fix x5", 6),
+        (
+            4,
+            vec![
+                "x5".to_owned(),
+                "x50".to_owned(),
+                "x51".to_owned(),
+                "x52".to_owned(),
+                "x53".to_owned(),
+                "x54".to_owned(),
+                "x55".to_owned(),
+                "x56".to_owned(),
+                "x57".to_owned(),
+                "x58".to_owned(),
+                "x59".to_owned()
+            ]
+        )
+    );
     let (start, files) = s.complete("load examples/ref", 17);
     assert_eq!(start, 5);
     assert!(files.contains(&"examples/reference_ex2.yaml".to_owned()), "{files:?}");

@@ -27,7 +27,7 @@ pub struct Command {
 pub static COMMANDS: &[Command] = &[
     Command { name: "load", usage: "FILE", help: "load a study file (.yaml)", run: load },
     Command { name: "step", usage: "[N]", help: "run the next N Harmonica stages (default 1)", run: step },
-    Command { name: "run", usage: "", help: "run every remaining stage, then the base algorithm", run: run },
+    Command { name: "run", usage: "", help: "run every remaining stage, then the base algorithm", run },
     Command { name: "base", usage: "", help: "skip the remaining stages and run the base algorithm", run: base },
     Command {
         name: "report",
@@ -124,7 +124,8 @@ fn stepping(s: &mut Session, until: Until) -> Result<Outputs, SessionError> {
             .engine
             .as_ref()
             .map_or(0, |e| e.trials().iter().filter(|t| matches!(t.phase, Phase::Base { .. })).count());
-        out = out.then(Outputs::text(format!("base algorithm: {rungs} rungs, {evals} evaluations")));
+        let plural = if rungs == 1 { "" } else { "s" };
+        out = out.then(Outputs::text(format!("base algorithm: {rungs} rung{plural}, {evals} evaluations")));
     }
     if interrupted {
         return Ok(out.then(Outputs::text("interrupted: finished trials are kept; `step` or `run` resumes the batch")));
@@ -219,8 +220,10 @@ fn fixed(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
     Ok(t.outputs())
 }
 
+type TrialFilter = Box<dyn Fn(&Trial) -> bool>;
+
 struct TrialQuery {
-    filter: Option<Box<dyn Fn(&Trial) -> bool>>,
+    filter: Option<TrialFilter>,
     by_value: bool,
     top: Option<usize>,
 }
@@ -435,7 +438,13 @@ fn set(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
             return Err(SessionError { file: s.label(), source: a.code.to_owned(), diagnostic: d });
         }
     }
-    if spec.samples == 0 || spec.degree == 0 || spec.terms == 0 || spec.keep == 0 || !(spec.alpha > 0.0) {
+    if spec.samples == 0
+        || spec.degree == 0
+        || spec.terms == 0
+        || spec.keep == 0
+        || spec.alpha.is_nan()
+        || spec.alpha <= 0.0
+    {
         return Err(err(s, a, format!("`{key}` must be positive, found `{value}`"), a.span_of(value)));
     }
     if let OptimizerSpec::Harmonica(h) = &mut s.study.optimizer {
