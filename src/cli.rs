@@ -28,7 +28,7 @@ enum Command {
     Run(RunArgs),
     /// Check a study file and print what it means.
     Check {
-        /// The study file (.yaml).
+        /// The study file (.study or .yaml).
         study: PathBuf,
     },
     /// Explore a study interactively: step through stages, inspect what each learned.
@@ -42,11 +42,31 @@ enum Command {
         #[arg(long)]
         workers: Option<usize>,
     },
+    /// Print a study canonically formatted, or converted to the other form.
+    Fmt(FmtArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct FmtArgs {
+    /// The study file (.study or .yaml).
+    study: PathBuf,
+    /// The form to print; the file's own form by default.
+    #[arg(long, value_enum)]
+    to: Option<FmtTarget>,
+}
+
+/// The forms `harmonica fmt` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FmtTarget {
+    /// The study language (.study).
+    Dsl,
+    /// YAML.
+    Yaml,
 }
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
-    /// The study file (.yaml).
+    /// The study file (.study or .yaml).
     study: PathBuf,
     /// Override the study's seed.
     #[arg(long)]
@@ -77,6 +97,7 @@ pub fn main() -> ExitCode {
                 ExitCode::from(EXIT_FAILED)
             }
         },
+        Command::Fmt(args) => fmt(&args),
     }
 }
 
@@ -165,6 +186,21 @@ fn check(path: &Path) -> ExitCode {
         Err(code) => return code,
     };
     print!("{}", describe(&prepared));
+    ExitCode::SUCCESS
+}
+
+fn fmt(args: &FmtArgs) -> ExitCode {
+    let study = match load(&args.study) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let to = match args.to {
+        Some(FmtTarget::Dsl) => study::Format::Study,
+        Some(FmtTarget::Yaml) => study::Format::Yaml,
+        None => study::Format::of(&args.study).unwrap_or(study::Format::Study),
+    };
+    let source = std::fs::read_to_string(&args.study).unwrap_or_default();
+    print!("{}", study::print::study(&study, to, &study::print::leading_comments(&source)));
     ExitCode::SUCCESS
 }
 

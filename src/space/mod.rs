@@ -8,7 +8,7 @@
 
 mod value;
 
-pub use value::ParamValue;
+pub use value::{format_float, ParamValue};
 
 use std::fmt;
 

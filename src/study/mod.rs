@@ -6,6 +6,9 @@
 pub mod analyze;
 pub mod diagnostics;
 pub mod doc;
+pub mod parse;
+pub mod print;
+pub mod unparse;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -196,6 +199,8 @@ pub struct Execution {
 pub enum Format {
     /// `.yaml` / `.yml`.
     Yaml,
+    /// `.study`: the study language (`grammar/study.pest`).
+    Study,
 }
 
 impl Format {
@@ -203,6 +208,7 @@ impl Format {
     pub fn of(path: &Path) -> Option<Format> {
         match path.extension().and_then(|e| e.to_str()) {
             Some("yaml" | "yml") => Some(Format::Yaml),
+            Some("study") => Some(Format::Study),
             _ => None,
         }
     }
@@ -238,6 +244,7 @@ impl std::error::Error for LoadError {}
 pub fn parse_str(source: &str, format: Format, base_dir: &Path) -> Result<Study, Diagnostic> {
     let doc = match format {
         Format::Yaml => yaml::parse(source)?,
+        Format::Study => parse::parse(source)?,
     };
     analyze::study(&doc, base_dir)
 }
@@ -262,7 +269,7 @@ pub fn load(path: &Path) -> Result<Study, LoadError> {
     let file = path.display().to_string();
     let fail = |source: String, diagnostic| LoadError { file: file.clone(), source, diagnostic };
     let format = Format::of(path)
-        .ok_or_else(|| fail(String::new(), Diagnostic::global("a study file must end in .yaml or .yml")))?;
+        .ok_or_else(|| fail(String::new(), Diagnostic::global("a study file must end in .study, .yaml or .yml")))?;
     let source = std::fs::read_to_string(path)
         .map_err(|e| fail(String::new(), Diagnostic::global(format!("cannot read the study file: {e}"))))?;
     let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
