@@ -208,6 +208,9 @@ impl<'a> Fields<'a> {
     pub fn finish(self, known: &[&str]) -> Result<(), Diagnostic> {
         match self.entries.iter().zip(&self.used).find(|(_, used)| !**used) {
             None => Ok(()),
+            Some(((k, _), _)) if known.contains(&k.name.as_str()) => {
+                Err(Diagnostic::new(format!("`{}` does not apply to {}", k.name, self.owner), k.span))
+            }
             Some(((k, _), _)) => {
                 let mut d = Diagnostic::new(format!("unknown key `{}` in {}", k.name, self.owner), k.span);
                 d.help = did_you_mean(&k.name, known.iter().copied())

@@ -475,6 +475,9 @@ fn quote_hint(source: &str, pos: usize) -> Option<String> {
         return None;
     }
     let start = before.rfind(|c: char| !ident(c)).map_or(0, |i| i + 1);
+    if !before[start..].starts_with(|c: char| c.is_alphabetic() || c == '_') {
+        return None;
+    }
     let rest = &source[pos..];
     let end = rest.find(|c: char| c.is_whitespace() || ",}]".contains(c)).unwrap_or(rest.len());
     Some(format!("text that is not a plain word goes in quotes: `\"{}{}\"`", &before[start..], &rest[..end]))

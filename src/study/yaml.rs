@@ -13,7 +13,8 @@ use super::doc::{Key, Node, Value};
 pub fn parse(source: &str) -> Result<Node, Diagnostic> {
     let offsets = CharOffsets::new(source);
     let docs = MarkedYaml::load_from_str(source).map_err(|e| {
-        let at = offsets.byte(e.marker().index());
+        // At the end of the text, point just after its last character, not at an empty line.
+        let at = offsets.byte(e.marker().index()).min(source.trim_end().len());
         Diagnostic::new(format!("invalid YAML: {}", e.info()), Span::new(at, at + 1))
     })?;
     let mut docs = docs.into_iter();
