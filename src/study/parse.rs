@@ -74,7 +74,12 @@ pub fn is_complete(source: &str) -> bool {
     !matches!(parse_statements(source), Err(ParseError { kind: ParseErrorKind::UnexpectedEnd, .. }))
 }
 
+/// How deeply braces, brackets and parentheses may nest. Studies need a handful
+/// of levels; the limit keeps hostile input from exhausting the stack.
+pub const MAX_DEPTH: usize = 64;
+
 fn parse_rule(source: &str, rule: Rule) -> Result<Node, ParseError> {
+    check_depth(source)?;
     let mut pairs = StudyParser::parse(rule, source).map_err(|e| syntax_error(&e, source))?;
     let top = pairs.next().ok_or_else(|| ParseError::literal(Diagnostic::global("the study is empty")))?;
     let mut entries = Vec::new();
@@ -89,6 +94,43 @@ fn parse_rule(source: &str, rule: Rule) -> Result<Node, ParseError> {
 }
 
 type Entry = (Key, Node);
+
+/// Fails at the first bracket that opens level `MAX_DEPTH + 1` (strings and
+/// comments skipped).
+fn check_depth(source: &str) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    let mut chars = source.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '#' => while chars.next_if(|(_, c)| *c != '\n').is_some() {},
+            '/' if chars.peek().is_some_and(|(_, c)| *c == '/') => {
+                while chars.next_if(|(_, c)| *c != '\n').is_some() {}
+            }
+            '{' | '[' | '(' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let d =
+                        Diagnostic::new(format!("this nests more than {MAX_DEPTH} levels deep"), Span::new(i, i + 1));
+                    return Err(ParseError { kind: ParseErrorKind::Syntax, diagnostic: d });
+                }
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
 
 fn span(pair: &Pair<Rule>) -> Span {
     Span::new(pair.as_span().start(), pair.as_span().end())
@@ -406,7 +448,12 @@ fn syntax_error(e: &pest::error::Error<Rule>, source: &str) -> ParseError {
     };
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => expected_list(positives),
-        ErrorVariant::CustomError { message } => message.clone(),
+        ErrorVariant::CustomError { message } => {
+            // pest's own limits ("stack limit reached"): not a grammar expectation.
+            let at = pos.min(source.len());
+            let d = Diagnostic::new(format!("the parser stopped here: {message}"), Span::new(at, at + 1));
+            return ParseError { kind: ParseErrorKind::Syntax, diagnostic: d };
+        }
     };
     let at_end = source[pos.min(source.len())..].trim().is_empty();
     if at_end {
@@ -458,9 +505,7 @@ fn token_at(source: &str, pos: usize) -> &str {
 /// "did you mean `bits`?" when the word before the error is a misspelled keyword
 /// (`bit 3` reads as a parameter `bit` missing its `:`).
 fn keyword_hint(source: &str, pos: usize) -> Option<String> {
-    let before = source[..pos].trim_end();
-    let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
-    let word = &before[start..];
+    let word = word_before(source[..pos].trim_end());
     if word.is_empty() || KEYWORDS.contains(&word) {
         return None;
     }
@@ -469,18 +514,19 @@ fn keyword_hint(source: &str, pos: usize) -> Option<String> {
 
 /// "write `\"reference.json\"` in quotes" when a plain word runs into `.`, `/` or `-`.
 fn quote_hint(source: &str, pos: usize) -> Option<String> {
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    let before = &source[..pos];
-    if !before.ends_with(ident) || !source[pos..].starts_with(['.', '/', '-']) {
-        return None;
-    }
-    let start = before.rfind(|c: char| !ident(c)).map_or(0, |i| i + 1);
-    if !before[start..].starts_with(|c: char| c.is_alphabetic() || c == '_') {
+    let word = word_before(&source[..pos]);
+    if !word.starts_with(|c: char| c.is_alphabetic() || c == '_') || !source[pos..].starts_with(['.', '/', '-']) {
         return None;
     }
     let rest = &source[pos..];
     let end = rest.find(|c: char| c.is_whitespace() || ",}]".contains(c)).unwrap_or(rest.len());
-    Some(format!("text that is not a plain word goes in quotes: `\"{}{}\"`", &before[start..], &rest[..end]))
+    Some(format!("text that is not a plain word goes in quotes: `\"{word}{}\"`", &rest[..end]))
+}
+
+/// The run of letters, digits and `_` that ends `text`.
+fn word_before(text: &str) -> &str {
+    let head = text.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
+    &text[head.len()..]
 }
 
 /// Every rule's name in words, for "expected ...". Exhaustive on purpose: a new
