@@ -116,3 +116,40 @@ fn reference_example_reads_the_same_in_both_forms() {
     let from_dsl = study::parse_str(dsl, Format::Study, &examples()).expect("dsl parses");
     assert_eq!(from_dsl, load(&examples().join("reference_ex2.yaml")));
 }
+
+/// The code block in `text` that starts with the line `first`.
+fn block_after<'a>(text: &'a str, first: &str) -> &'a str {
+    let start = text.find(first).unwrap_or_else(|| panic!("README has no block starting {first}"));
+    let rest = &text[start..];
+    &rest[..rest.find("```").unwrap_or(rest.len())]
+}
+
+#[test]
+fn readme_shows_one_study_in_both_forms() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let dsl = block_after(&readme, "# examples/sparse_polynomial.study\n");
+    let yaml = block_after(&readme, "# examples/sparse_polynomial.yaml\n");
+    let from_dsl =
+        study::parse_str(dsl, Format::Study, &examples()).unwrap_or_else(|d| panic!("{}", d.render("README", dsl)));
+    let from_yaml =
+        study::parse_str(yaml, Format::Yaml, &examples()).unwrap_or_else(|d| panic!("{}", d.render("README", yaml)));
+    assert_eq!(from_dsl, from_yaml);
+}
+
+#[test]
+fn fmt_rejects_an_invalid_study_with_the_rendered_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.study");
+    fs::write(&path, "study s\nspace {\n  lr: log(1e-4 .. 1e-1) bit 3\n}\n").expect("write study");
+    let out = Command::new(env!("CARGO_BIN_EXE_harmonica"))
+        .args(["fmt", "bad.study", "--to", "yaml"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run harmonica");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: expected `:`, found `3`\n --> bad.study:3:29\n  |\n3 |   lr: log(1e-4 .. 1e-1) bit 3\n  |                             ^\n  = help: did you mean `bits`?\n"
+    );
+}

@@ -178,7 +178,7 @@ impl Session {
             return Ok(Outputs::empty());
         }
         let offset = code.len() - code.trim_start().len();
-        match commands::find(first_word(trimmed)) {
+        match commands::find(first_word(trimmed)).filter(|_| !opens_block(trimmed)) {
             Some(cmd) => {
                 let rest = trimmed[first_word(trimmed).len()..].trim();
                 let rest_at = offset + trimmed.len() - trimmed[first_word(trimmed).len()..].trim_start().len();
@@ -202,7 +202,7 @@ impl Session {
     /// Whether `code` is a whole input (false: the front end should read more lines).
     pub fn is_complete(&self, code: &str) -> bool {
         let t = code.trim();
-        if t.is_empty() || commands::find(first_word(t)).is_some() {
+        if t.is_empty() || (commands::find(first_word(t)).is_some() && !opens_block(t)) {
             return true;
         }
         !matches!(study::parse_fragment(code), Err(d) if d.message.starts_with(study::INCOMPLETE))
@@ -428,6 +428,11 @@ fn is_statement(word: &str) -> bool {
     let word = word.trim_end_matches(':');
     let word = word.split(['{', ':']).next().unwrap_or(word);
     commands::STATEMENTS.contains(&word)
+}
+
+/// `space { ... }` is a statement even though `space` alone is a command.
+fn opens_block(s: &str) -> bool {
+    s[first_word(s).len()..].trim_start().starts_with('{')
 }
 
 fn first_word(s: &str) -> &str {

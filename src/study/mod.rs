@@ -254,14 +254,15 @@ pub fn parse_str(source: &str, format: Format, base_dir: &Path) -> Result<Study,
 pub const INCOMPLETE: &str = "unexpected end of input";
 
 /// Parses statements typed in a session into the document tree (top-level sections
-/// only, not yet checked).
+/// only, not yet checked): the study language, or YAML when only YAML reads it.
 pub fn parse_fragment(source: &str) -> Result<doc::Node, Diagnostic> {
-    yaml::parse(source).map_err(|d| match d.span {
-        Some(span) if span.start >= source.trim_end().len() => {
-            Diagnostic { message: format!("{INCOMPLETE}: {}", d.message), ..d }
+    match parse::parse_statements(source) {
+        Ok(doc) => Ok(doc),
+        Err(e) if e.kind == parse::ParseErrorKind::UnexpectedEnd => {
+            Err(Diagnostic { message: format!("{INCOMPLETE}: {}", e.diagnostic.message), ..e.diagnostic })
         }
-        _ => d,
-    })
+        Err(e) => yaml::parse(source).map_err(|_| e.diagnostic),
+    }
 }
 
 /// Reads and checks a study file.
