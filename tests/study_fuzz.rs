@@ -232,3 +232,30 @@ fn mutated_examples_never_panic_and_round_trip_when_valid() {
         .unwrap_or_else(|e| panic!("{e}"));
     eprintln!("mutated examples: {n} inputs");
 }
+
+#[test]
+fn odd_names_and_values_round_trip() {
+    use harmonica::space::{Condition, Domain, Param, ParamValue, Space};
+    let words = ["true", "a b", "x\"y\\z", "", "null", "12", "é", "tab\there", "line\nbreak", "bits", "1e-4"];
+    let values = words.iter().map(|w| ParamValue::Str((*w).to_owned())).collect();
+    let floats =
+        vec![ParamValue::Float(-0.0), ParamValue::Float(1e300), ParamValue::Float(1e-300), ParamValue::Int(-7)];
+    let params = vec![
+        Param { name: "my lr".into(), domain: Domain::Bool, when: None },
+        Param { name: "when".into(), domain: Domain::Choice(values), when: None },
+        Param { name: "x".into(), domain: Domain::Choice(floats), when: None },
+        Param {
+            name: "int".into(),
+            domain: Domain::Float { low: 1e-300, high: 1e300, log: true, bits: 16 },
+            when: Some(Condition { param: "when".into(), value: ParamValue::Str("x\"y\\z".into()) }),
+        },
+        Param {
+            name: "k".into(),
+            domain: Domain::Int { low: i64::MIN + 1, high: i64::MAX, log: false, bits: 2 },
+            when: Some(Condition { param: "my lr".into(), value: ParamValue::Bool(true) }),
+        },
+    ];
+    let mut study = check("study \"odd: name\" seed 9223372036854775807\n", Format::Study).expect("header parses");
+    study.space = Some(Space::new(params, 3));
+    assert_round_trip(&study);
+}
