@@ -153,3 +153,28 @@ fn fmt_rejects_an_invalid_study_with_the_rendered_error() {
         "error: expected `:`, found `3`\n --> bad.study:3:29\n  |\n3 |   lr: log(1e-4 .. 1e-1) bit 3\n  |                             ^\n  = help: did you mean `bits`?\n"
     );
 }
+
+#[test]
+fn a_session_takes_study_language_statements() {
+    use harmonica::session::Session;
+    let mut s = Session::new();
+    assert!(!s.is_complete("space {\n  m: bool\n"));
+    assert!(!s.is_complete("objective sparse_polynomial {"));
+    assert!(s.is_complete("space {\n  m: bool\n}"));
+    assert!(s.is_complete("stepp"), "a lone unknown word is a finished input");
+    assert!(s.is_complete("space"), "`space` alone is the command");
+    let said = |s: &mut Session, code: &str| match s.execute(code) {
+        Ok(out) => out.plain().to_owned(),
+        Err(e) => panic!("{}", e.render()),
+    };
+    assert_eq!(
+        said(&mut s, "objective sparse_polynomial { n: 3, terms: [{ w: -1.0, S: [0] }] }"),
+        "defined objective; the engine starts afresh"
+    );
+    assert_eq!(
+        said(&mut s, "space {\n  lr: log(1e-4 .. 1e-1) bits 2\n  m: bool\n}"),
+        "defined space; the engine starts afresh"
+    );
+    let space = said(&mut s, "space");
+    assert!(space.starts_with("2 parameters, 3 bits"), "{space}");
+}

@@ -256,9 +256,12 @@ pub const INCOMPLETE: &str = "unexpected end of input";
 /// Parses statements typed in a session into the document tree (top-level sections
 /// only, not yet checked): the study language, or YAML when only YAML reads it.
 pub fn parse_fragment(source: &str) -> Result<doc::Node, Diagnostic> {
+    // Only a started section is incomplete: a lone unknown word is a finished (bad) input.
+    let first = source.split(|c: char| c.is_whitespace() || c == '{' || c == ':').find(|w| !w.is_empty());
+    let started = first.is_some_and(|w| analyze::STUDY_KEYS.contains(&w));
     match parse::parse_statements(source) {
         Ok(doc) => Ok(doc),
-        Err(e) if e.kind == parse::ParseErrorKind::UnexpectedEnd => {
+        Err(e) if e.kind == parse::ParseErrorKind::UnexpectedEnd && started => {
             Err(Diagnostic { message: format!("{INCOMPLETE}: {}", e.diagnostic.message), ..e.diagnostic })
         }
         Err(e) => yaml::parse(source).map_err(|_| e.diagnostic),
