@@ -34,6 +34,6 @@ fn errors_in_a_piped_session_do_not_stop_it() {
     let got = repl("stepp\nhelp load\n");
     assert_eq!(
         got,
-        "In [1]: stepp\nerror: unknown command `stepp`\n --> In [1]:1:1\n  |\n1 | stepp\n  | ^^^^^\n  = help: did you mean `step`?\n\nIn [2]: help load\nload FILE\n  load a study file (.yaml)\n\n"
+        "In [1]: stepp\nerror: unknown command `stepp`\n --> In [1]:1:1\n  |\n1 | stepp\n  | ^^^^^\n  = help: did you mean `step`?\n\nIn [2]: help load\nload FILE\n  load a study file (.study or .yaml)\n\n"
     );
 }

@@ -25,7 +25,7 @@ pub struct Command {
 
 /// Every command.
 pub static COMMANDS: &[Command] = &[
-    Command { name: "load", usage: "FILE", help: "load a study file (.yaml)", run: load },
+    Command { name: "load", usage: "FILE", help: "load a study file (.study or .yaml)", run: load },
     Command { name: "step", usage: "[N]", help: "run the next N Harmonica stages (default 1)", run: step },
     Command { name: "run", usage: "", help: "run every remaining stage, then the base algorithm", run },
     Command { name: "base", usage: "", help: "skip the remaining stages and run the base algorithm", run: base },
