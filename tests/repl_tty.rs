@@ -81,6 +81,15 @@ fn completion_interrupt_and_history_in_a_terminal() {
     assert!(!screen.contains("panicked"), "{screen}");
     t.keys(&["terms 1", "Enter"]);
     t.wait_for("+88.3195  x8 * x25 * x46");
+    // An open brace continues the input on the next line until it closes.
+    t.keys(&["optimizer harmonica {", "Enter"]);
+    t.keys(&["  samples: 40", "Enter"]);
+    sleep(Duration::from_millis(200));
+    assert!(!t.screen().contains("defined optimizer"), "the input ended before its brace closed");
+    t.keys(&["}", "Enter"]);
+    t.wait_for("defined optimizer; the engine starts afresh");
+    t.keys(&["step", "Enter"]);
+    t.wait_for("Stage 1: 40 samples");
     t.keys(&["C-d"]);
     let start = Instant::now();
     while !history.exists() && start.elapsed() < Duration::from_secs(10) {
