@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::base::{self, Rung};
 use super::features;
+use super::lasso;
 use super::minimize::{self, Setting, TooManyBits};
 use super::recovery::{self, FitError};
 use crate::study::{BaseSpec, HarmonicaSpec, Solver};
@@ -379,29 +380,15 @@ impl Engine {
         let free = self.free_bits();
         let ok: Vec<&Trial> =
             self.trials[range.clone()].iter().filter(|t| t.loss().is_some_and(f64::is_finite)).collect();
-        let n_features = features::count(free.len(), self.spec.degree);
-        let bytes = n_features * ok.len() as u128 * 8;
-        if bytes > MAX_MATRIX_BYTES {
-            return Err(EngineError::TooLarge {
-                stage,
-                rows: ok.len(),
-                cols: n_features,
-                gib: bytes as f64 / f64::from(1u32 << 30),
-            });
-        }
-        let monomials = features::monomials(free.len(), self.spec.degree);
         let samples: Vec<Vec<i8>> = ok.iter().map(|t| free.iter().map(|&b| t.request.bits[b]).collect()).collect();
-        let y = Array1::from_iter(ok.iter().filter_map(|t| t.loss()));
-        let fit = if ok.len() < 2 || monomials.is_empty() {
-            recovery::LassoFit { coef: vec![0.0; monomials.len()], intercept: y.mean().unwrap_or(0.0) }
-        } else {
-            match self.spec.solver {
-                Solver::Linfa => recovery::fit_linfa(&features::matrix(&samples, &monomials), &y, self.spec.alpha)?,
-            }
-        };
-        let terms: Vec<Term> = recovery::top_terms(&fit.coef, self.spec.terms)
+        let y: Vec<f64> = ok.iter().filter_map(|t| t.loss()).collect();
+        let (fit, layout) = self.fit(stage, &samples, &y, free.len())?;
+        let terms: Vec<Term> = recovery::top_terms(&fit.nonzeros, self.spec.terms)
             .into_iter()
-            .map(|(c, coef)| Term { coef, bits: monomials[c].iter().map(|&v| free[v]).collect() })
+            .map(|(c, coef)| Term {
+                coef,
+                bits: layout.monomial(c).unwrap_or_default().iter().map(|&v| free[v]).collect(),
+            })
             .collect();
         let settings = if terms.is_empty() {
             Vec::new()
@@ -418,14 +405,60 @@ impl Engine {
             samples: range.len(),
             failed: range.len() - ok.len(),
             free_bits: free.len(),
-            features: monomials.len(),
+            features: fit.n_features,
             alpha: self.spec.alpha,
-            nonzeros: fit.coef.iter().filter(|c| **c != 0.0).count(),
+            nonzeros: fit.nonzeros.len(),
             intercept: fit.intercept,
             terms,
             settings,
             best,
         })
+    }
+
+    /// The Lasso fit of one stage with the study's solver, and the column <-> monomial map.
+    fn fit(
+        &self,
+        stage: usize,
+        samples: &[Vec<i8>],
+        y: &[f64],
+        n_free: usize,
+    ) -> Result<(recovery::LassoFit, features::Layout), EngineError> {
+        let degree = self.spec.degree;
+        let n_features = features::count(n_free, degree);
+        let mean = if y.is_empty() { 0.0 } else { y.iter().sum::<f64>() / y.len() as f64 };
+        match self.spec.solver {
+            Solver::Fast => {
+                let design = lasso::ParityDesign::new(samples, n_free, degree)?;
+                let fit = if samples.len() < 2 || design.n_features() == 0 {
+                    recovery::LassoFit::zero(design.n_features(), mean)
+                } else {
+                    lasso::fit(&design, y, &lasso::Params::new(self.spec.alpha), None)
+                };
+                Ok((fit, design.layout().clone()))
+            }
+            Solver::Linfa => {
+                let bytes = n_features * samples.len() as u128 * 8;
+                if bytes > MAX_MATRIX_BYTES {
+                    return Err(EngineError::TooLarge {
+                        stage,
+                        rows: samples.len(),
+                        cols: n_features,
+                        gib: bytes as f64 / f64::from(1u32 << 30),
+                    });
+                }
+                let monomials = features::monomials(n_free, degree);
+                let fit = if samples.len() < 2 || monomials.is_empty() {
+                    recovery::LassoFit::zero(monomials.len(), mean)
+                } else {
+                    recovery::fit_linfa(
+                        &features::matrix(samples, &monomials),
+                        &Array1::from_vec(y.to_vec()),
+                        self.spec.alpha,
+                    )?
+                };
+                Ok((fit, features::Layout::new(n_free, degree)))
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod base;
 pub mod engine;
 pub mod features;
+pub mod lasso;
 pub mod minimize;
 pub mod recovery;
 

@@ -257,8 +257,9 @@ fn max_bits(node: &Node) -> Result<usize, Diagnostic> {
 
 fn solver(node: &Node) -> Result<Solver, Diagnostic> {
     match node.as_str()? {
+        "fast" => Ok(Solver::Fast),
         "linfa" => Ok(Solver::Linfa),
-        other => Err(unknown_kind("solver", other, node, &["linfa"])),
+        other => Err(unknown_kind("solver", other, node, &["fast", "linfa"])),
     }
 }
 

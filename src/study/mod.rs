@@ -93,8 +93,10 @@ impl ObjectiveKind {
 /// Which Lasso solver fits a stage.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Solver {
-    /// `linfa-elasticnet` on the dense feature matrix.
+    /// The matrix-free working-set coordinate descent (`solver: fast`).
     #[default]
+    Fast,
+    /// `linfa-elasticnet` on the dense feature matrix (`solver: linfa`), the reference.
     Linfa,
 }
 
