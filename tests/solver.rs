@@ -187,7 +187,7 @@ fn solution_satisfies_the_optimality_conditions() {
 #[test]
 fn too_many_features_is_refused_with_the_memory_needed() {
     let samples = vec![vec![1i8; 3000]; 4];
-    let err = ParityDesign::new(&samples, 3000, 4).err().expect("C(3000, 4) columns do not fit");
+    let err = ParityDesign::new(&samples, 3000, 4).expect_err("C(3000, 4) columns do not fit");
     let features = features::count(3000, 4);
     let bytes = lasso::solver_bytes(4, 3000, 4);
     assert!(matches!(err, FitError::TooLarge { features: f, bytes: b, .. } if f == features && b == bytes));
