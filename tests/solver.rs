@@ -227,3 +227,42 @@ fn reference_benchmark_stage_0_recovers_the_true_monomials() {
     let want = vec![vec![8, 25, 46], vec![9, 14, 30], vec![13, 44, 52], vec![14, 24, 38], vec![17, 30, 48]];
     assert_eq!(found, want);
 }
+
+fn stage_0_terms(solver: &str) -> Vec<(Vec<usize>, f64)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = std::fs::read_to_string(dir.join("reference_ex2.yaml")).expect("the example exists");
+    let text = text.replace("  alpha: 3.0\n", &format!("  alpha: 3.0\n  solver: {solver}\n"));
+    let study = harmonica::study::parse_str(&text, harmonica::study::Format::Yaml, &dir).expect("the study parses");
+    let prepared = Prepared::new(study).expect("the example prepares");
+    let mut engine = prepared.engine();
+    let batch = engine.next_batch().expect("a first batch");
+    for req in &batch {
+        engine.tell(req.id, prepared.evaluate(req)).expect("pending");
+    }
+    let Ok(Event::Stage(report)) = engine.advance() else { panic!("stage 0 should finish") };
+    report.terms.into_iter().map(|t| (t.bits, t.coef)).collect()
+}
+
+/// `solver: linfa` is still selectable, and on the benchmark's first stage both
+/// solvers keep the same terms in the same order with coefficients within 0.2%
+/// (both stop at scikit-learn's tolerance, 1e-4 on the duality gap).
+#[test]
+fn yaml_solver_key_selects_linfa_and_both_agree_on_the_benchmark() {
+    let fast = stage_0_terms("fast");
+    let linfa = stage_0_terms("linfa");
+    assert_eq!(fast.len(), 5);
+    for ((fb, fc), (lb, lc)) in fast.iter().zip(&linfa) {
+        assert_eq!(fb, lb);
+        assert!((fc - lc).abs() < 2e-3 * lc.abs(), "{fb:?}: {fc} vs {lc}");
+    }
+}
+
+#[test]
+fn unknown_solver_is_an_error_naming_the_choices() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = "study: s\nobjective: {type: tree_polynomial, table: reference_ex2.json}\noptimizer: {type: harmonica, solver: sklearn}\n";
+    let err =
+        harmonica::study::parse_str(text, harmonica::study::Format::Yaml, &dir).expect_err("sklearn is no solver");
+    assert_eq!(err.message, "unknown solver `sklearn`");
+    assert_eq!(err.help.as_deref(), Some("known: fast, linfa"));
+}
