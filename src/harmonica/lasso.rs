@@ -152,8 +152,8 @@ impl ParityDesign {
         mean
     }
 
-    /// g_j = x_cj . r for every live column (0 for screened ones).
-    fn correlations(&self, r: &[f64], dead: &[u64], g: &mut [f64]) {
+    /// g_j = x_cj . r for every column, 0 for those marked in `dead`.
+    fn correlations(&self, r: &[f64], dead: Option<&[u64]>, g: &mut [f64]) {
         let sum_r: f64 = r.iter().sum();
         // x_cj . r = x_j . r - mean_j sum(r). Centred columns keep sum(r) at rounding
         // level; the term matters only when it is above the dot product's own rounding.
@@ -171,16 +171,17 @@ impl ParityDesign {
             self.chunk_correlations(blocks, r, out);
             let mut at = 0;
             for block in blocks {
-                let len = self.layout.block_len(block);
+                let out = &mut out[at..at + self.layout.block_len(block)];
                 if correct {
-                    self.centre_block(block, sum_r, &mut out[at..at + len]);
+                    self.centre_block(block, sum_r, out);
                 }
-                for (k, v) in out[at..at + len].iter_mut().enumerate() {
-                    if is_set(dead, block.offset + k) {
-                        *v = 0.0;
-                    }
+                if let Some(dead) = dead {
+                    out.iter_mut()
+                        .enumerate()
+                        .filter(|(k, _)| is_set(dead, block.offset + k))
+                        .for_each(|(_, v)| *v = 0.0);
                 }
-                at += len;
+                at += out.len();
             }
         });
     }
@@ -376,37 +377,60 @@ impl WorkingSet {
     }
 }
 
+/// The current point: coefficients on the support and the residual they leave.
+struct State {
+    /// Nonzero coefficients, columns ascending.
+    support: Vec<(usize, f64)>,
+    /// The means of the support's columns (for the intercept).
+    means: Vec<f64>,
+    /// Invariant: r = y_c - X_c a.
+    r: Vec<f64>,
+}
+
+impl State {
+    /// a = `warm` (its nonzero entries over existing columns), or 0.
+    fn start(design: &ParityDesign, yc: &[f64], warm: Option<&[(usize, f64)]>) -> Self {
+        let n_features = design.n_features();
+        let mut support: Vec<(usize, f64)> =
+            warm.unwrap_or(&[]).iter().copied().filter(|&(j, c)| j < n_features && c != 0.0).collect();
+        support.sort_by_key(|&(j, _)| j);
+        support.dedup_by_key(|&mut (j, _)| j);
+        let mut r = yc.to_vec();
+        if support.is_empty() {
+            return State { support, means: Vec::new(), r };
+        }
+        let ws = WorkingSet::new(design, support.iter().map(|&(j, _)| j).collect(), &support);
+        for k in 0..ws.cols.len() {
+            axpy(&mut r, -ws.coef[k], ws.column(k, design.t));
+        }
+        State { support, means: ws.mean, r }
+    }
+
+    fn l1(&self) -> f64 {
+        self.support.iter().map(|(_, c)| c.abs()).sum()
+    }
+}
+
 /// Fits the Lasso on `design` and `y`, starting from `warm` (a previous fit's
-/// nonzero coefficients over the same columns) when given.
+/// nonzero coefficients over the same columns) when given. `alpha` = 0 is plain
+/// least squares by coordinate descent, stopped by `MAX_PASSES` when T < N.
 pub fn fit(design: &ParityDesign, y: &[f64], params: &Params, warm: Option<&[(usize, f64)]>) -> LassoFit {
     let t = design.t;
     let n_features = design.n_features();
     let y_mean = if t == 0 { 0.0 } else { y.iter().sum::<f64>() / t as f64 };
     let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
     let lambda = params.alpha * t as f64;
+    // scikit-learn's rule: the gap is measured against ||y_c||^2.
     let tol = params.tol * dot(&yc, &yc);
-    let mut support: Vec<(usize, f64)> =
-        warm.unwrap_or(&[]).iter().copied().filter(|&(j, c)| j < n_features && c != 0.0).collect();
-    support.sort_by_key(|&(j, _)| j);
-    support.dedup_by_key(|&mut (j, _)| j);
-    let mut r = yc.clone();
-    let mut means = Vec::new();
-    if !support.is_empty() {
-        let ws = WorkingSet::new(design, support.iter().map(|&(j, _)| j).collect(), &support);
-        for k in 0..ws.cols.len() {
-            axpy(&mut r, -ws.coef[k], ws.column(k, t));
-        }
-        means = ws.mean.clone();
-    }
+    let mut state = State::start(design, &yc, warm);
     let mut g = vec![0.0; n_features];
     let mut dead = vec![0u64; n_features.div_ceil(64)];
     let mut stats = FitStats::default();
     loop {
-        design.correlations(&r, &dead, &mut g);
+        design.correlations(&state.r, (stats.screened > 0).then_some(&dead[..]), &mut g);
         stats.passes += 1;
         let dual_norm = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let l1: f64 = support.iter().map(|(_, c)| c.abs()).sum();
-        stats.gap = duality_gap(&r, &yc, l1, dual_norm, lambda);
+        stats.gap = duality_gap(&state.r, &yc, state.l1(), dual_norm, lambda);
         if stats.gap <= tol {
             stats.converged = true;
             break;
@@ -414,17 +438,15 @@ pub fn fit(design: &ParityDesign, y: &[f64], params: &Params, warm: Option<&[(us
         if stats.passes >= MAX_PASSES {
             break;
         }
-        stats.screened += screen(&g, &support, stats.gap, dual_norm, lambda, t, &mut dead);
-        let cols = working_set(&g, &support, &dead);
-        let mut ws = WorkingSet::new(design, cols, &support);
+        stats.screened += screen(&g, &state.support, stats.gap, dual_norm, lambda, t, &mut dead);
+        let mut ws = WorkingSet::new(design, working_set(&g, &state.support, &dead), &state.support);
         // Solve the subproblem to well within the tolerance: a working-set sweep costs
         // |W| columns, a pass all N, so the next pass should find the fit converged.
-        let target = 0.3 * tol;
-        stats.sweeps += ws.solve(&mut r, &yc, lambda, target, params);
-        (support, means) = ws.support();
+        stats.sweeps += ws.solve(&mut state.r, &yc, lambda, 0.3 * tol, params);
+        (state.support, state.means) = ws.support();
     }
-    let intercept = y_mean - support.iter().zip(&means).map(|((_, c), m)| c * m).sum::<f64>();
-    LassoFit { n_features, nonzeros: support, intercept, stats }
+    let intercept = y_mean - state.support.iter().zip(&state.means).map(|((_, c), m)| c * m).sum::<f64>();
+    LassoFit { n_features, nonzeros: state.support, intercept, stats }
 }
 
 /// Gap-safe screening: marks dead every column j outside the support with
