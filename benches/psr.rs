@@ -94,16 +94,26 @@ fn read(path: &str) -> Result<Data, String> {
     Ok(Data { n, samples, y })
 }
 
-/// Peak resident memory of this process in MB (Linux `VmHWM`).
+/// Peak resident memory of this process in MB (`getrusage`'s maxrss, as Python's
+/// `resource` reports it for the scikit-learn side).
 fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    kb / 1024.0
+    // SAFETY: getrusage only writes the zeroed struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return f64::NAN;
+    }
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+/// CPU seconds used so far by every thread of this process, so that a loaded
+/// machine shows in wall time but not here (Python's `time.process_time`).
+fn cpu_seconds() -> f64 {
+    // SAFETY: clock_gettime only writes the zeroed struct it is given.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 fn json_terms(terms: &[Vec<usize>]) -> String {
@@ -113,34 +123,40 @@ fn json_terms(terms: &[Vec<usize>]) -> String {
 
 fn fit(solver: &str, path: &str, alpha: f64) -> Result<String, String> {
     let data = read(path)?;
+    let cpu_start = cpu_seconds();
     let start = Instant::now();
-    let (fit, layout, design_s) = match solver {
+    let design_done;
+    let (fit, layout) = match solver {
         "fast" | "stage" => {
             let design = ParityDesign::new(&data.samples, data.n, DEGREE).map_err(|e| e.to_string())?;
-            let design_s = start.elapsed().as_secs_f64();
+            design_done = (start.elapsed().as_secs_f64(), cpu_seconds());
             let fit = lasso::fit(&design, &data.y, &Params::new(alpha), None);
-            (fit, design.layout().clone(), design_s)
+            (fit, design.layout().clone())
         }
         "linfa" => {
             let x = features::matrix(&data.samples, &features::monomials(data.n, DEGREE));
-            let design_s = start.elapsed().as_secs_f64();
+            design_done = (start.elapsed().as_secs_f64(), cpu_seconds());
             let fit = recovery::fit_linfa(&x, &Array1::from_vec(data.y.clone()), alpha).map_err(|e| e.to_string())?;
-            (fit, features::Layout::new(data.n, DEGREE), design_s)
+            (fit, features::Layout::new(data.n, DEGREE))
         }
         other => return Err(format!("unknown solver {other}")),
     };
+    let (design_s, design_cpu) = design_done;
     let fit_s = start.elapsed().as_secs_f64() - design_s;
+    let fit_cpu_s = cpu_seconds() - design_cpu;
     let top: Vec<Vec<usize>> =
         recovery::top_terms(&fit.nonzeros, TOP).iter().filter_map(|&(c, _)| layout.monomial(c)).collect();
     let poly: Vec<(f64, Vec<usize>)> =
         recovery::top_terms(&fit.nonzeros, TOP).iter().zip(&top).map(|(&(_, c), m)| (c, m.clone())).collect();
     let best = minimize::minimizers(&poly, 1, 24).map_err(|e| e.to_string())?;
     let stage_s = start.elapsed().as_secs_f64();
+    let cpu_s = cpu_seconds() - cpu_start;
     let s = &fit.stats;
     // `fast` reports the fit alone (what scikit-learn's time measures); `stage` and
-    // `linfa` also name the feature build.
+    // `linfa` also name the feature build. CPU times count every thread: `fit_cpu_s` the fit,
+    // `stage_cpu_s` everything after reading the data.
     Ok(format!(
-        "{{\"solver\":\"{solver}\",\"fit_s\":{fit_s:.6},\"design_s\":{design_s:.6},\"stage_s\":{stage_s:.6},\
+        "{{\"solver\":\"{solver}\",\"fit_s\":{fit_s:.6},\"design_s\":{design_s:.6},\"stage_s\":{stage_s:.6},\"fit_cpu_s\":{fit_cpu_s:.6},\"stage_cpu_s\":{cpu_s:.6},\
          \"maxrss_mb\":{:.1},\"top\":{},\"nonzeros\":{},\"passes\":{},\"sweeps\":{},\"screened\":{},\
          \"converged\":{},\"predicted_min\":{:.6}}}",
         peak_rss_mb(),

@@ -1,38 +1,57 @@
-"""Formats benches/psr.sh's JSON lines as a table (one row per problem and solver)."""
+"""Formats benches/psr.sh's JSON lines as a table, one row per problem and solver.
+
+Usage: psr_table.py RESULTS.jsonl [MORE.jsonl ...] (a later line for the same
+problem and solver replaces an earlier one).
+"""
 
 import json
 import sys
 from collections import defaultdict
 
+LABELS = {"fast": "fast (fit)", "stage": "fast (whole stage)", "linfa": "linfa", "sklearn": "sklearn"}
+
+
+def load(paths):
+    problems = defaultdict(dict)
+    for path in paths:
+        for line in open(path):
+            rec = json.loads(line)
+            key = (rec["n"], rec["t"], rec["alpha"])
+            problems[key][rec["run"]["solver"]] = rec["run"]
+            problems[key]["planted"] = sorted(rec["planted"]["planted"])
+    return problems
+
+
+def row(n, t, alpha, name, run, sklearn):
+    head = f"| {n} | {t} | {alpha} | {LABELS[name]} |"
+    if "skipped_gb" in run:
+        return f"{head} skipped ({run['skipped_gb']} GB dense) | | | | | |"
+    if "timeout_s" in run:
+        return f"{head} stopped after {run['timeout_s']} s | | | | | |"
+    wall = run["stage_s"] if name == "stage" else run["fit_s"]
+    cpu = run.get("stage_cpu_s" if name == "stage" else "fit_cpu_s")
+    ratio = f"{sklearn['fit_s'] / wall:.0f}x" if "fit_s" in sklearn else "-"
+    cpu_text = f"{cpu:.4f}" if cpu is not None else "-"
+    note = "" if name != "sklearn" else f" ({run['n_iter']} sweeps)"
+    return (f"{head} {wall:.4f} | {cpu_text} | {run['maxrss_mb']:.1f} | {ratio} | {run['nonzeros']}{note} "
+            f"| {sorted(run['top'])} |")
+
 
 def main():
-    problems = defaultdict(dict)
-    for line in open(sys.argv[1]):
-        rec = json.loads(line)
-        problems[(rec["n"], rec["t"], rec["alpha"])][rec["run"]["solver"]] = rec["run"]
-        problems[(rec["n"], rec["t"], rec["alpha"])]["planted"] = rec["planted"]["planted"]
-    print("| n | T | alpha | solver | fit s | peak MB | sklearn fit / ours | nonzeros | top-5 terms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    problems = load(sys.argv[1:])
+    print("| n | T | alpha | solver | wall s | CPU s | peak RSS MB | sklearn fit / this | nonzeros | top-5 terms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (n, t, alpha), runs in sorted(problems.items()):
-        sk = runs.get("sklearn", {})
-        tops = {}
-        for name in ("fast", "stage", "linfa", "sklearn"):
-            run = runs.get(name)
-            if run is None:
-                continue
-            if "skipped_gb" in run:
-                print(f"| {n} | {t} | {alpha} | {name} | skipped ({run['skipped_gb']} GB dense) | | | | |")
-                continue
-            secs = run["stage_s"] if name == "stage" else run["fit_s"]
-            label = "fast (whole stage)" if name == "stage" else name
-            ratio = f"{sk['fit_s'] / secs:.1f}x" if "fit_s" in sk else "-"
-            tops[name] = sorted(run["top"])
-            print(f"| {n} | {t} | {alpha} | {label} | {secs:.4f} | {run['maxrss_mb']:.1f} | {ratio} "
-                  f"| {run['nonzeros']} | {sorted(run['top'])} |")
-        same = len({json.dumps(v) for v in tops.values()}) == 1
-        planted = sorted(runs["planted"])
-        print(f"| {n} | {t} | {alpha} | top-5 | same in every solver run: {'yes' if same else 'NO'} "
-              f"| | | planted: {planted} | |")
+        sklearn = runs.get("sklearn", {})
+        tops = []
+        for name in LABELS:
+            if name in runs:
+                print(row(n, t, alpha, name, runs[name], sklearn))
+                if "top" in runs[name]:
+                    tops.append(json.dumps(sorted(runs[name]["top"])))
+        same = "yes" if len(set(tops)) == 1 else "NO"
+        print(f"| {n} | {t} | {alpha} | top-5 same in all {len(tops)} runs: **{same}** | | | | "
+              f"| planted | {runs['planted']} |")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@
 //! is zero and it is never selected again.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{s, ArrayView2, ArrayViewMut2, ShapeBuilder};
 use rayon::prelude::*;
 
 use super::features::{self, Block, Layout};
@@ -167,8 +167,8 @@ impl ParityDesign {
             parts.push((blocks, head));
             rest = tail;
         }
-        parts.into_par_iter().for_each(|(blocks, out)| {
-            self.chunk_correlations(blocks, r, out);
+        parts.into_par_iter().for_each_init(Scratch::default, |scratch, (blocks, out)| {
+            self.chunk_correlations(blocks, r, scratch, out);
             let mut at = 0;
             for block in blocks {
                 let out = &mut out[at..at + self.layout.block_len(block)];
@@ -209,35 +209,39 @@ impl ParityDesign {
     /// The uncentred correlations x_j . r of a chunk's columns, as one matrix product:
     /// with u = r * prod(shared variables) and W the rows u * x_b for the chunk's last
     /// prefix variables b, the products x_c . (u * x_b) for all c form X_c^T W.
-    fn chunk_correlations(&self, blocks: &[Block], r: &[f64], out: &mut [f64]) {
-        let t = self.t;
-        let n = self.layout.n_vars();
+    fn chunk_correlations(&self, blocks: &[Block], r: &[f64], scratch: &mut Scratch, out: &mut [f64]) {
+        let (t, n) = (self.t, self.layout.n_vars());
         let prefix = self.layout.prefix(&blocks[0]);
         let Some((_, shared)) = prefix.split_last() else {
             // The degree-1 block: x_c . r for every variable.
             out.iter_mut().enumerate().for_each(|(c, g)| *g = dot(self.sign_column(c), r));
             return;
         };
-        // `signs` holds exactly n columns of t values (set in `new`).
-        let signs = ArrayView2::from_shape((n, t), &self.signs).expect("signs hold n x t values");
-        let mut u = r.to_vec();
+        let Scratch { u, w, c } = scratch;
+        u.clear();
+        u.extend_from_slice(r);
         for &v in shared {
             u.iter_mut().zip(self.sign_column(v as usize)).for_each(|(a, s)| *a *= s);
         }
-        let mut w = Array2::<f64>::zeros((blocks.len(), t));
-        for (mut row, block) in w.rows_mut().into_iter().zip(blocks) {
+        w.resize(blocks.len() * t, 0.0);
+        for (row, block) in w.chunks_exact_mut(t).zip(blocks) {
             let b = block.first - 1;
-            row.iter_mut().zip(&u).zip(self.sign_column(b)).for_each(|((o, a), s)| *o = a * s);
+            row.iter_mut().zip(u.iter()).zip(self.sign_column(b)).for_each(|((o, a), s)| *o = a * s);
         }
         let cmin = blocks[0].first;
-        let mut c = Array2::<f64>::zeros((n - cmin, blocks.len()));
-        general_mat_mul(1.0, &signs.slice(s![cmin.., ..]), &w.t(), 0.0, &mut c);
+        let m = n - cmin;
+        c.resize(m * blocks.len(), 0.0);
+        // The shapes match the buffers just sized; `signs` holds n columns of t values.
+        let x = ArrayView2::from_shape((n, t), &self.signs).expect("signs hold n x t values");
+        let wv = ArrayView2::from_shape((blocks.len(), t), &w[..]).expect("w holds a row per block");
+        // Column-major, so each block's correlations are one contiguous run.
+        let mut cv = ArrayViewMut2::from_shape((m, blocks.len()).f(), &mut c[..]).expect("c holds m x blocks");
+        general_mat_mul(1.0, &x.slice(s![cmin.., ..]), &wv.t(), 0.0, &mut cv);
         let mut at = 0;
-        for (j, block) in blocks.iter().enumerate() {
-            for cv in block.first..n {
-                out[at] = c[(cv - cmin, j)];
-                at += 1;
-            }
+        for (column, block) in c.chunks_exact(m).zip(blocks) {
+            let run = &column[block.first - cmin..];
+            out[at..at + run.len()].copy_from_slice(run);
+            at += run.len();
         }
     }
 
@@ -251,6 +255,14 @@ impl ParityDesign {
             *g -= self.mean_of(&wbits, self.bit_column(block.first + k)) * sum_r;
         }
     }
+}
+
+/// Per-thread buffers of a pass: u, the rows of W, the product X_c^T W.
+#[derive(Default)]
+struct Scratch {
+    u: Vec<f64>,
+    w: Vec<f64>,
+    c: Vec<f64>,
 }
 
 /// Blocks per matrix product in a pass: more reads X once for more columns, but
