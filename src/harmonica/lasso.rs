@@ -531,3 +531,68 @@ impl Ord for Key {
         self.0.total_cmp(&other.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn design(n: usize, t: usize, degree: usize) -> ParityDesign {
+        // A fixed, balanced-looking sign pattern: x_iv = -1 iff bit v of (i * 2654435761) is set.
+        let samples: Vec<Vec<i8>> = (0..t)
+            .map(|i| (0..n).map(|v| if (i as u64 * 2_654_435_761) >> (v % 60) & 1 == 1 { -1 } else { 1 }).collect())
+            .collect();
+        ParityDesign::new(&samples, n, degree).expect("a small design")
+    }
+
+    #[test]
+    fn chunks_tile_the_columns_in_order() {
+        let d = design(9, 20, 3);
+        let chunks = d.chunks();
+        let mut next = 0;
+        for chunk in &chunks {
+            assert!(chunk.len() <= CHUNK);
+            for b in chunk.iter() {
+                assert_eq!(b.offset, next);
+                next += d.layout.block_len(b);
+            }
+        }
+        assert_eq!(next, d.n_features());
+    }
+
+    #[test]
+    fn pass_correlations_equal_the_centred_columns_dot_r() {
+        let d = design(8, 37, 3);
+        let r: Vec<f64> = (0..37).map(|i| ((i * 7) % 11) as f64 - 4.5).collect();
+        let mut g = vec![0.0; d.n_features()];
+        d.correlations(&r, None, &mut g);
+        let mut col = vec![0.0; 37];
+        for (j, gj) in g.iter().enumerate() {
+            d.centred_column(j, &mut col);
+            let want: f64 = col.iter().zip(&r).map(|(a, b)| a * b).sum();
+            assert!((gj - want).abs() < 1e-9, "column {j}: {gj} vs {want}");
+        }
+    }
+
+    #[test]
+    fn dot_is_exact_on_small_integers() {
+        let a: Vec<f64> = (0..29).map(f64::from).collect();
+        let b: Vec<f64> = (0..29).map(|i| f64::from(i % 3) - 1.0).collect();
+        let want: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert_eq!(dot(&a, &b), want);
+        assert_eq!(dot(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn soft_threshold_shrinks_towards_zero() {
+        assert_eq!(soft_threshold(5.0, 2.0), 3.0);
+        assert_eq!(soft_threshold(-5.0, 2.0), -3.0);
+        assert_eq!(soft_threshold(1.5, 2.0), 0.0);
+    }
+
+    #[test]
+    fn the_zero_point_has_zero_gap_past_alpha_max() {
+        // With dual_norm <= lambda the zero point is optimal: gap = ||y||^2 - r.y = 0.
+        let y = [1.0, -2.0, 0.5, 0.5];
+        assert_eq!(duality_gap(&y, &y, 0.0, 3.0, 4.0), 0.0);
+    }
+}
