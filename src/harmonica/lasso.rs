@@ -10,16 +10,22 @@
 //!
 //! The method is a working-set coordinate descent:
 //! 1. a *pass* computes every correlation g_j = x_cj . r straight from the T x n sign
-//!    matrix: the columns of one [`Block`] share all variables but the last, so
-//!    w = r * (product of the shared variables) is formed once and each column costs
-//!    one dot product of w with a variable's column (parallel over blocks, each
-//!    g_j written by exactly one task, so the result does not depend on the thread
-//!    count); the mean of a column, which centring needs, is a popcount over the
-//!    bit-packed signs;
-//! 2. the pass gives the duality gap of the current point (the stopping rule,
+//!    matrix. The columns of one [`Block`] share all variables but the last, and
+//!    consecutive blocks differ only in the last shared one, b: with
+//!    u = r * (product of the variables they all share) and W the rows u * x_b, a
+//!    chunk of up to `CHUNK` (16) blocks is the matrix product X^T W (a few hundred
+//!    rows of T values each: it reads n x T numbers, not N x T). Chunks run in
+//!    parallel; each g_j is written by exactly one chunk whose bounds depend only on
+//!    the layout, so the result does not depend on the thread count. Centring is
+//!    x_cj . r = x_j . r - mean_j sum(r), the mean a popcount over bit-packed signs
+//!    (and sum(r) is 0 up to rounding, since y_c and the X_c columns are centred);
+//! 2. the pass costs ~N T multiply-adds; the working-set solve below costs |W| T per
+//!    sweep, so a fit is typically two passes (select, then certify) and a few
+//!    dozen cheap sweeps;
+//! 3. the pass gives the duality gap of the current point (the stopping rule,
 //!    scikit-learn's: gap <= tol ||y_c||^2) and gap-safe screening (Ndiaye et al.
 //!    2017), which drops for good the columns that are provably zero at the optimum;
-//! 3. a small working set (the support plus the columns with the largest
+//! 4. a small working set (the support plus the columns with the largest
 //!    correlations, twice the support or at least [`WORKING_SET_MIN`]) is cached
 //!    densely and solved by cyclic coordinate descent until its own gap is small,
 //!    then the next pass checks the whole problem.

@@ -1,5 +1,6 @@
 //! The Harmonica algorithm (Hazan, Klivans and Yuan, ICLR 2018), pure: no I/O,
-//! no threads, no clock.
+//! no clock, and no threads beyond the data parallelism of the Lasso's passes
+//! ([`lasso`]), whose results do not depend on the thread count.
 
 pub mod base;
 pub mod engine;
