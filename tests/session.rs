@@ -41,7 +41,7 @@ fn step_terms_report_and_best() {
     let terms = text(&mut s, "terms");
     assert_eq!(
         terms,
-        "stage 1 terms\n     coef  monomial\n---------  ---------------\n-135.5314  x14 * x24 * x38\n-133.0620  x17 * x30 * x48\n-130.9374  x13 * x44 * x52\n-119.7549  x9 * x14 * x30\n +88.3195  x8 * x25 * x46\n"
+        "stage 1 terms\n     coef  monomial\n---------  ---------------\n-135.6233  x14 * x24 * x38\n-133.0311  x17 * x30 * x48\n-130.7922  x13 * x44 * x52\n-119.6719  x9 * x14 * x30\n +88.4266  x8 * x25 * x46\n"
     );
     let html = s.execute("terms 1").expect("terms 1");
     assert!(html.get(output::HTML).is_some_and(|h| h.starts_with("<table><caption>stage 1 terms</caption>")));
