@@ -116,6 +116,24 @@ fn cpu_seconds() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
+/// scikit-learn's objective (1/(2T)) ||y - X a - b||^2 + alpha ||a||_1 at a fit,
+/// with the best intercept for its coefficients (the residual's mean removed), so
+/// every solver's point is scored the same way.
+fn objective(data: &Data, fit: &recovery::LassoFit, layout: &features::Layout, alpha: f64) -> f64 {
+    let terms: Vec<(f64, Vec<usize>)> =
+        fit.nonzeros.iter().filter_map(|&(c, a)| layout.monomial(c).map(|m| (a, m))).collect();
+    let mut r: Vec<f64> = data
+        .samples
+        .iter()
+        .zip(&data.y)
+        .map(|(x, y)| y - terms.iter().map(|(a, m)| a * features::parity(x, m)).sum::<f64>())
+        .collect();
+    let t = r.len().max(1) as f64;
+    let mean = r.iter().sum::<f64>() / t;
+    r.iter_mut().for_each(|v| *v -= mean);
+    0.5 * r.iter().map(|v| v * v).sum::<f64>() / t + alpha * fit.nonzeros.iter().map(|(_, a)| a.abs()).sum::<f64>()
+}
+
 fn json_terms(terms: &[Vec<usize>]) -> String {
     let inner: Vec<String> = terms.iter().map(|t| format!("{t:?}")).collect();
     format!("[{}]", inner.join(","))
@@ -151,13 +169,14 @@ fn fit(solver: &str, path: &str, alpha: f64) -> Result<String, String> {
     let best = minimize::minimizers(&poly, 1, 24).map_err(|e| e.to_string())?;
     let stage_s = start.elapsed().as_secs_f64();
     let cpu_s = cpu_seconds() - cpu_start;
+    let objective = objective(&data, &fit, &layout, alpha);
     let s = &fit.stats;
     // `fast` reports the fit alone (what scikit-learn's time measures); `stage` and
     // `linfa` also name the feature build. CPU times count every thread: `fit_cpu_s` the fit,
     // `stage_cpu_s` everything after reading the data.
     Ok(format!(
         "{{\"solver\":\"{solver}\",\"fit_s\":{fit_s:.6},\"design_s\":{design_s:.6},\"stage_s\":{stage_s:.6},\"fit_cpu_s\":{fit_cpu_s:.6},\"stage_cpu_s\":{cpu_s:.6},\
-         \"maxrss_mb\":{:.1},\"top\":{},\"nonzeros\":{},\"passes\":{},\"sweeps\":{},\"screened\":{},\
+         \"maxrss_mb\":{:.1},\"objective\":{objective:.6},\"top\":{},\"nonzeros\":{},\"passes\":{},\"sweeps\":{},\"screened\":{},\
          \"converged\":{},\"predicted_min\":{:.6}}}",
         peak_rss_mb(),
         json_terms(&top),
