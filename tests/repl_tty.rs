@@ -73,14 +73,17 @@ fn completion_interrupt_and_history_in_a_terminal() {
     t.keys(&["fix x1", "Tab", "Tab"]);
     t.wait_for("x10");
     t.keys(&["C-u"]);
-    // Ctrl-C during a run stops it; the session survives with its stages.
+    // Ctrl-C during a run stops it; the session survives with its stages. Many
+    // stages keep the run going for seconds (three take well under 300 ms).
+    t.keys(&["set stages = 1000", "Enter"]);
+    t.wait_for("In [4]:");
     t.keys(&["run", "Enter"]);
     sleep(Duration::from_millis(300));
     t.keys(&["C-c"]);
     let screen = t.wait_for("interrupted: finished trials are kept");
     assert!(!screen.contains("panicked"), "{screen}");
     t.keys(&["terms 1", "Enter"]);
-    t.wait_for("+88.3195  x8 * x25 * x46");
+    t.wait_for("+88.4266  x8 * x25 * x46");
     // An open brace continues the input on the next line until it closes.
     t.keys(&["optimizer harmonica {", "Enter"]);
     t.keys(&["  samples: 40", "Enter"]);

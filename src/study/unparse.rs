@@ -129,6 +129,7 @@ fn harmonica(h: &HarmonicaSpec) -> Node {
 
 fn solver(s: Solver) -> Node {
     str(match s {
+        Solver::Fast => "fast",
         Solver::Linfa => "linfa",
     })
 }
