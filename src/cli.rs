@@ -3,16 +3,19 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::exec::{self, LocalPool};
-use crate::harmonica::{features, Phase};
+use crate::exec;
+use crate::harmonica::features;
 use crate::report;
-use crate::runner::{self, Prepared, Progress, RunError};
+use crate::runner::{self, Prepared, Progress, RunError, RunOptions};
+use crate::store::{self, Opened, Record, Scan, TrialState};
 use crate::study::{self, BaseSpec, LoadError, OptimizerSpec};
+use crate::trial_table::{self, Format};
 
 /// Tune hyperparameters with Harmonica, the spectral method of Hazan, Klivans and Yuan.
 #[derive(Parser, Debug)]
@@ -44,6 +47,35 @@ enum Command {
     },
     /// Print a study canonically formatted, or converted to the other form.
     Fmt(FmtArgs),
+    /// List the trials in a study's journal.
+    Trials {
+        #[command(flatten)]
+        at: JournalArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Show the best trial in a study's journal.
+    Best {
+        #[command(flatten)]
+        at: JournalArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where a study's journal is.
+#[derive(clap::Args, Debug)]
+struct JournalArgs {
+    /// The study file (.study or .yaml), or a journal file (.journal).
+    study: PathBuf,
+    /// The directory holding the journal (default: beside the study file).
+    #[arg(long)]
+    storage: Option<PathBuf>,
+    /// The journal of a run with this `--seed`.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -77,6 +109,18 @@ struct RunArgs {
     /// Print one JSON object with the result instead of the summary.
     #[arg(long)]
     json: bool,
+    /// The directory for the journal and trial output (default: beside the study file).
+    #[arg(long)]
+    storage: Option<PathBuf>,
+    /// Run without a journal: nothing is recorded and nothing resumed.
+    #[arg(long, conflicts_with_all = ["storage", "force_new", "retry_failed"])]
+    no_journal: bool,
+    /// Start over when the journal belongs to a different study (the old one is kept beside it).
+    #[arg(long)]
+    force_new: bool,
+    /// On resume, run the journaled failed trials again instead of replaying their failures.
+    #[arg(long)]
+    retry_failed: bool,
 }
 
 /// Exit code for an invalid study.
@@ -98,6 +142,8 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Fmt(args) => fmt(&args),
+        Command::Trials { at, format } => trials(&at, format),
+        Command::Best { at, json } => best(&at, json),
     }
 }
 
@@ -109,7 +155,10 @@ fn load(path: &Path) -> Result<study::Study, ExitCode> {
 }
 
 fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, ExitCode> {
-    let mut study = load(path)?;
+    prepare_study(load(path)?, seed, path)
+}
+
+fn prepare_study(mut study: study::Study, seed: Option<u64>, path: &Path) -> Result<Prepared, ExitCode> {
     if let Some(seed) = seed {
         study.seed = seed;
     }
@@ -120,14 +169,30 @@ fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, ExitCode> {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let prepared = match prepare(&args.study, args.seed) {
+    let study = match load(&args.study) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let seed_override = args.seed.filter(|&s| s != study.seed);
+    let prepared = match prepare_study(study, args.seed, &args.study) {
         Ok(p) => p,
         Err(code) => return code,
     };
     let workers = args.workers.or(prepared.study.execution.workers).unwrap_or_else(exec::default_workers);
-    let pool = match LocalPool::new(workers) {
-        Ok(p) => p,
-        Err(e) => return fail(&RunError::Pool(e.to_string())),
+    let mut opened = None;
+    if !args.no_journal {
+        let path = store::journal_path(&args.study, &prepared.study.name, args.storage.as_deref(), seed_override);
+        match store::open_for_run(&path, &prepared.journal_header(), args.force_new) {
+            Ok(o) => {
+                eprint!("{}", journal_notes(&o));
+                opened = Some(o);
+            }
+            Err(e) => return fail(&RunError::Store(e)),
+        }
+    }
+    let interrupt = match interrupt_flag() {
+        Ok(flag) => flag,
+        Err(e) => return fail(&RunError::Pool(format!("cannot catch Ctrl-C: {e}"))),
     };
     let bar = progress_bar();
     let stages = Mutex::new(String::new());
@@ -135,11 +200,9 @@ fn run(args: RunArgs) -> ExitCode {
         Progress::BatchStarted { phase, size } => {
             bar.reset();
             bar.set_length(size as u64);
-            bar.set_message(match phase {
-                Phase::Stage(s) => format!("stage {}", s + 1),
-                Phase::Base { bracket, rung } => format!("base bracket {} rung {}", bracket + 1, rung + 1),
-            });
+            bar.set_message(runner::phase_text(phase));
         }
+        Progress::Replayed(n) => bar.inc(n as u64),
         Progress::TrialDone(_) => bar.inc(1),
         Progress::Stage(report, took) => {
             let text = report::stage_text(&prepared.space, report);
@@ -152,18 +215,98 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
     };
-    let result = runner::run(&prepared, &pool, &observe);
+    let logs = opened.as_ref().map(|o| store::logs_dir(o.journal.path()));
+    if let Some(dir) = logs.as_deref().filter(|_| prepared.captures_output()) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return fail(&RunError::Store(store::StoreError::io(dir, e)));
+        }
+    }
+    let journal_path = opened.as_ref().map(|o| o.journal.path().to_path_buf());
+    let (journal, replay) = match opened.as_mut() {
+        Some(o) => (Some(&mut o.journal), Some(&o.replay)),
+        None => (None, None),
+    };
+    let options = RunOptions {
+        workers,
+        journal,
+        replay,
+        retry_failed: args.retry_failed,
+        interrupt: Some(&interrupt),
+        output_dir: logs.as_deref().filter(|_| prepared.captures_output()),
+    };
+    let result = runner::run_with(&prepared, options, &observe);
     bar.finish_and_clear();
     match result {
         Ok(result) => {
             if args.json {
-                println!("{}", report::to_json(&prepared, &result, pool.workers()));
+                println!("{}", report::to_json(&prepared, &result, workers));
             } else {
                 print!("{}", report::summary(&prepared, &result));
             }
+            if let Some(path) = &journal_path {
+                let ran = result.engine.trials().len() - result.replayed;
+                eprintln!("journal: {} ({} trials replayed, {ran} run)", path.display(), result.replayed);
+            }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e),
+        Err(e) => {
+            let code = fail(&e);
+            eprint!("{}", after_failure(&e, &args, journal_path.as_deref()));
+            code
+        }
+    }
+}
+
+/// Sets a flag on the first Ctrl-C (or SIGTERM); a second one exits at once.
+fn interrupt_flag() -> std::io::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&flag))?;
+        signal_hook::flag::register(sig, Arc::clone(&flag))?;
+    }
+    Ok(flag)
+}
+
+/// What opening the journal found, for stderr.
+fn journal_notes(o: &Opened) -> String {
+    let path = o.journal.path().display();
+    let mut s = String::new();
+    if let Some(old) = &o.replaced {
+        let _ = writeln!(s, "journal: the old journal of another study was moved to {}", old.display());
+    }
+    for d in &o.damage {
+        let what = if d.at_end { "a torn or damaged tail" } else { "damaged records" };
+        let _ = writeln!(s, "warning: {path}: {what} at byte offset {} ({} bytes) skipped", d.offset, d.len);
+    }
+    if let Some(aside) = &o.cut_to {
+        let _ = writeln!(s, "warning: {path}: the damaged tail was moved to {}", aside.display());
+    }
+    if !o.replay.is_empty() {
+        let _ = writeln!(s, "journal: resuming from {path}: {} trial results recorded", o.replay.len());
+    }
+    s
+}
+
+/// How to go on after a failed or stopped run.
+fn after_failure(e: &RunError, args: &RunArgs, journal: Option<&Path>) -> String {
+    let Some(journal) = journal else { return String::new() };
+    let mut again = format!("harmonica run {}", args.study.display());
+    if let Some(dir) = &args.storage {
+        again += &format!(" --storage {}", dir.display());
+    }
+    if let Some(seed) = args.seed {
+        again += &format!(" --seed {seed}");
+    }
+    match e {
+        RunError::Interrupted { .. } => {
+            format!("every finished trial is in {}; run `{again}` to resume\n", journal.display())
+        }
+        RunError::TooManyFailures { .. } => format!(
+            "every result is kept in {}; `harmonica trials {}` lists the failures; after fixing the objective, `{again} --retry-failed` runs the failed trials again\n",
+            journal.display(),
+            args.study.display()
+        ),
+        _ => String::new(),
     }
 }
 
@@ -260,5 +403,59 @@ fn base_text(b: &BaseSpec) -> String {
         BaseSpec::Hyperband { max_budget, eta } => {
             format!("hyperband up to budget {max_budget} (eta {eta}), {} rungs, {evals} evaluations", rungs.len())
         }
+    }
+}
+
+/// Finds and reads the journal `at` names.
+fn read_journal(at: &JournalArgs) -> Result<(PathBuf, Scan), ExitCode> {
+    let path = if at.study.extension().is_some_and(|e| e == "journal") {
+        at.study.clone()
+    } else {
+        let study = load(&at.study)?;
+        let seed_override = at.seed.filter(|&s| s != study.seed);
+        store::journal_path(&at.study, &study.name, at.storage.as_deref(), seed_override)
+    };
+    if !path.exists() {
+        eprintln!("error: no journal at {}: the study has not run yet (or ran with --no-journal)", path.display());
+        return Err(ExitCode::from(EXIT_FAILED));
+    }
+    let scan = Scan::read(&path).map_err(|e| fail(&RunError::Store(e)))?;
+    for d in &scan.damage {
+        eprintln!("warning: {}: damaged records at byte offset {} ({} bytes) skipped", path.display(), d.offset, d.len);
+    }
+    Ok((path, scan))
+}
+
+fn trials(at: &JournalArgs, format: Format) -> ExitCode {
+    let (_, scan) = match read_journal(at) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let rows = store::trials::rows(scan.records.iter().map(|(_, r)| r));
+    print!("{}", trial_table::render(&rows, format));
+    ExitCode::SUCCESS
+}
+
+fn best(at: &JournalArgs, json: bool) -> ExitCode {
+    let (path, scan) = match read_journal(at) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (name, maximize) = match scan.header() {
+        Some(Record::Study { study, direction, .. }) => (study.clone(), direction == "maximize"),
+        _ => (path.display().to_string(), false),
+    };
+    let rows = store::trials::rows(scan.records.iter().map(|(_, r)| r));
+    let best = store::trials::best(&rows, maximize);
+    if json {
+        println!("{}", trial_table::best_json(&name, best));
+    } else {
+        let failed = rows.iter().filter(|r| matches!(r.state, TrialState::Failed { .. })).count();
+        print!("{}", trial_table::best_text(&name, best, (rows.len(), failed)));
+    }
+    if best.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
     }
 }

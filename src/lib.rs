@@ -13,4 +13,6 @@ pub mod report;
 pub mod runner;
 pub mod session;
 pub mod space;
+pub mod store;
 pub mod study;
+pub mod trial_table;

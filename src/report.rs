@@ -151,6 +151,26 @@ pub fn summary(prepared: &Prepared, result: &RunResult) -> String {
     }
     let failed = result.engine.trials().iter().filter(|t| t.loss().is_none()).count();
     let _ = writeln!(s, "{trials} evaluations ({failed} failed) in {:.2} s", result.elapsed.as_secs_f64());
+    s.push_str(&failures_text(result.engine.trials(), 10));
+    s
+}
+
+/// The first `max` failed trials with their reasons, and how many more there are.
+pub fn failures_text(trials: &[crate::harmonica::Trial], max: usize) -> String {
+    let failed: Vec<(usize, &str)> = trials
+        .iter()
+        .filter_map(|t| match &t.outcome {
+            Some(crate::harmonica::Outcome::Failed(reason)) => Some((t.request.id, reason.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut s = String::new();
+    for (id, reason) in failed.iter().take(max) {
+        let _ = writeln!(s, "  trial {id} failed: {reason}");
+    }
+    if failed.len() > max {
+        let _ = writeln!(s, "  ... and {} more failed trials", failed.len() - max);
+    }
     s
 }
 

@@ -1,8 +1,12 @@
 //! Objectives: what a trial evaluates.
 
+pub mod command;
+pub mod metric;
 pub mod synthetic;
 
 use std::path::Path;
+
+use crate::exec::Supervisor;
 
 use crate::space::{Config, Space};
 use crate::study::{ObjectiveKind, ObjectiveSpec};
@@ -37,6 +41,48 @@ pub trait Objective: Send + Sync {
     fn noise_free(&self, _bits: &[i8]) -> Option<f64> {
         None
     }
+
+    /// Evaluates one trial inside a run: objectives that start processes register
+    /// them with `ctx.supervisor` so a stop can kill them, and may capture their
+    /// output under `ctx.output_dir`. By default, [`evaluate`](Self::evaluate).
+    fn evaluate_in(&self, trial: &TrialInput, ctx: &EvalContext) -> Evaluation {
+        let _ = ctx;
+        match self.evaluate(trial) {
+            Ok(v) => Evaluation::Value(v),
+            Err(reason) => Evaluation::Failed(Failure { reason, stderr: String::new(), attempts: 1 }),
+        }
+    }
+}
+
+/// What a run lends an objective for one evaluation.
+#[derive(Clone, Copy)]
+pub struct EvalContext<'a> {
+    /// Kills trial processes on timeout or stop.
+    pub supervisor: &'a Supervisor,
+    /// Where trial output is captured, if anywhere.
+    pub output_dir: Option<&'a Path>,
+}
+
+/// The result of one evaluation inside a run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Evaluation {
+    /// The objective's value.
+    Value(f64),
+    /// The trial failed.
+    Failed(Failure),
+    /// The run was stopped while the trial ran: it has no result and runs again on resume.
+    Interrupted,
+}
+
+/// Why a trial failed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Failure {
+    /// One line: exit status, timeout, missing metric, ...
+    pub reason: String,
+    /// The tail of the program's stderr, when there is one.
+    pub stderr: String,
+    /// Attempts made (retries + 1).
+    pub attempts: usize,
 }
 
 /// Errors building an objective.
@@ -76,6 +122,7 @@ pub fn build(spec: &ObjectiveSpec, base_dir: &Path, seed: u64) -> Result<Box<dyn
         ObjectiveKind::SparsePolynomial { n, terms, noise } => {
             Box::new(synthetic::TreePolynomial::sparse(*n, terms.clone(), *noise, seed))
         }
+        ObjectiveKind::Command(cmd) => Box::new(command::CommandObjective::new(cmd, base_dir, seed)?),
     })
 }
 

@@ -28,6 +28,9 @@ pub fn study(doc: &Node, base_dir: &Path) -> Result<Study, Diagnostic> {
     let optimizer = f.or("optimizer", OptimizerSpec::default(), optimizer)?;
     let execution = f.or("execution", Execution::default(), execution)?;
     f.finish(STUDY_KEYS)?;
+    if let Some(ObjectiveSpec { kind: ObjectiveKind::Command(spec), .. }) = &objective {
+        super::command::check_placeholders(spec, space.as_ref())?;
+    }
     Ok(Study { name, seed, space, objective, optimizer, execution, base_dir: base_dir.to_path_buf() })
 }
 
@@ -166,6 +169,7 @@ pub fn objective(node: &Node) -> Result<ObjectiveSpec, Diagnostic> {
             let noise = f.or("noise", 0.0, non_negative)?;
             (ObjectiveKind::SparsePolynomial { n, terms, noise }, &["type", "direction", "n", "terms", "noise"])
         }
+        "command" => (ObjectiveKind::Command(super::command::read(&mut f)?), super::command::COMMAND_KEYS),
         other => return Err(unknown_kind("objective type", other, ty_node, ObjectiveKind::NAMES)),
     };
     f.finish(known)?;
@@ -316,6 +320,16 @@ fn eta(node: &Node) -> Result<f64, Diagnostic> {
 pub fn execution(node: &Node) -> Result<Execution, Diagnostic> {
     let mut f = Fields::new(node, "execution")?;
     let workers = f.opt("workers", Node::as_positive)?;
-    f.finish(&["workers"])?;
-    Ok(Execution { workers })
+    let max_failure_fraction = f.opt("max_failure_fraction", fraction)?;
+    f.finish(&["workers", "max_failure_fraction"])?;
+    Ok(Execution { workers, max_failure_fraction })
+}
+
+fn fraction(node: &Node) -> Result<f64, Diagnostic> {
+    let x = node.as_f64()?;
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(Diagnostic::new(format!("expected a fraction from 0 to 1, found `{x}`"), node.span))
+    }
 }

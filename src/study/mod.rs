@@ -4,6 +4,7 @@
 //! [`doc::Node`] tree, and [`analyze`] alone turns that tree into a [`Study`].
 
 pub mod analyze;
+pub mod command;
 pub mod diagnostics;
 pub mod doc;
 pub mod parse;
@@ -14,6 +15,7 @@ pub mod yaml;
 use std::path::{Path, PathBuf};
 
 use crate::space::Space;
+pub use command::CommandSpec;
 pub use diagnostics::{Diagnostic, Span};
 
 /// A parsed and checked study.
@@ -83,11 +85,13 @@ pub enum ObjectiveKind {
         /// Amplitude of uniform noise added to each evaluation.
         noise: f64,
     },
+    /// An external program run once per trial (see [`command`]).
+    Command(CommandSpec),
 }
 
 impl ObjectiveKind {
     /// Every objective type name a study may use.
-    pub const NAMES: &'static [&'static str] = &["tree_polynomial", "sparse_polynomial"];
+    pub const NAMES: &'static [&'static str] = &["tree_polynomial", "sparse_polynomial", "command"];
 }
 
 /// Which Lasso solver fits a stage.
@@ -194,6 +198,19 @@ impl Default for OptimizerSpec {
 pub struct Execution {
     /// Parallel workers; `None` means one per core.
     pub workers: Option<usize>,
+    /// The study fails when more than this fraction of its trials fail; `None` means
+    /// [`DEFAULT_MAX_FAILURE_FRACTION`].
+    pub max_failure_fraction: Option<f64>,
+}
+
+/// The failure fraction a study tolerates unless it says otherwise.
+pub const DEFAULT_MAX_FAILURE_FRACTION: f64 = 0.5;
+
+impl Execution {
+    /// The failure fraction in force.
+    pub fn max_failure_fraction(&self) -> f64 {
+        self.max_failure_fraction.unwrap_or(DEFAULT_MAX_FAILURE_FRACTION)
+    }
 }
 
 /// Which study form a file is in.

@@ -81,14 +81,34 @@ pub fn objective(o: &ObjectiveSpec) -> Node {
             m.push(entry("terms", list(terms.iter().map(term).collect())));
             m.push(entry("noise", float(*noise)));
         }
+        ObjectiveKind::Command(c) => command(&mut m, c),
     }
     map(m)
+}
+
+fn command(m: &mut Vec<(Key, Node)>, c: &super::CommandSpec) {
+    m.push(entry("argv", list(c.argv.iter().map(|t| str(&t.text)).collect())));
+    if !c.env.is_empty() {
+        m.push(entry("env", map(c.env.iter().map(|(k, t)| (key(k), str(&t.text))).collect())));
+    }
+    if let Some(w) = &c.workdir {
+        m.push(entry("workdir", path(w)));
+    }
+    m.push(entry("metric", str(&c.metric)));
+    if let Some(t) = c.timeout {
+        m.push(entry("timeout", float(t)));
+    }
+    m.push(entry("retries", uint(c.retries as u64)));
+    if let Some(b) = c.default_budget {
+        m.push(entry("default_budget", float(b)));
+    }
 }
 
 fn objective_type(kind: &ObjectiveKind) -> &'static str {
     match kind {
         ObjectiveKind::TreePolynomial { .. } => "tree_polynomial",
         ObjectiveKind::SparsePolynomial { .. } => "sparse_polynomial",
+        ObjectiveKind::Command(_) => "command",
     }
 }
 
@@ -160,6 +180,9 @@ pub fn execution(e: &Execution) -> Option<Node> {
     let mut m = Vec::new();
     if let Some(w) = e.workers {
         m.push(entry("workers", uint(w as u64)));
+    }
+    if let Some(f) = e.max_failure_fraction {
+        m.push(entry("max_failure_fraction", float(f)));
     }
     (!m.is_empty()).then(|| map(m))
 }
