@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn every_job_reports_start_then_done() {
         let jobs: Vec<usize> = (0..100).collect();
-        let mut started = vec![false; 100];
+        let mut started = [false; 100];
         let mut done = vec![None; 100];
         LocalPool::new(3).unwrap().stream(
             &jobs,

@@ -18,8 +18,8 @@ impl MetricScanner {
     /// Reads one line.
     pub fn feed(&mut self, line: &str) {
         let line = line.trim();
-        let json = if line.starts_with('{') { self.from_json(line) } else { None };
-        let found = json.or_else(|| self.from_pairs(line));
+        let json = if line.starts_with('{') { self.read_json(line) } else { None };
+        let found = json.or_else(|| self.read_pairs(line));
         if found.is_some() {
             self.last = found;
         }
@@ -35,7 +35,7 @@ impl MetricScanner {
         }
     }
 
-    fn from_json(&self, line: &str) -> Option<Result<f64, String>> {
+    fn read_json(&self, line: &str) -> Option<Result<f64, String>> {
         let serde_json::Value::Object(map) = serde_json::from_str::<serde_json::Value>(line).ok()? else {
             return None;
         };
@@ -46,19 +46,33 @@ impl MetricScanner {
         })
     }
 
-    /// The last `name=value` on the line; `name` must stand alone (`val_loss` is not `loss`).
-    fn from_pairs(&self, line: &str) -> Option<Result<f64, String>> {
+    /// The last `name=value` (or `name: value`, `"name": value`) on the line; `name`
+    /// must stand alone (`val_loss` is not `loss`). This also reads JSON that strict
+    /// parsers refuse, like Python's `{"loss": NaN}`.
+    fn read_pairs(&self, line: &str) -> Option<Result<f64, String>> {
         let mut found = None;
         let mut from = 0;
         while let Some(at) = line[from..].find(&self.name).map(|i| i + from) {
             from = at + self.name.len();
-            let before_ok = line[..at].chars().next_back().is_none_or(|c| !is_word(c));
-            let rest = line[from..].trim_start();
-            if before_ok && rest.starts_with('=') {
-                let value = rest[1..].trim_start();
-                let token = value.split(|c: char| c.is_whitespace() || c == ',' || c == ';').next().unwrap_or("");
-                found = Some(self.number(token));
+            let before = line[..at].chars().next_back();
+            let quoted = before == Some('"');
+            if before.is_some_and(is_word) {
+                continue;
             }
+            let mut rest = &line[from..];
+            if quoted {
+                let Some(r) = rest.strip_prefix('"') else { continue };
+                rest = r;
+            }
+            let rest = rest.trim_start();
+            let Some(value) = rest.strip_prefix('=').or_else(|| rest.strip_prefix(':')) else { continue };
+            let token = value
+                .trim_start()
+                .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '}'))
+                .next()
+                .unwrap_or("")
+                .trim_matches('"');
+            found = Some(self.number(token));
         }
         found
     }
@@ -104,5 +118,7 @@ mod tests {
         assert_eq!(scan(&["loss=nan"]), Err("the metric `loss` is not finite: NaN".into()));
         assert_eq!(scan(&[r#"{"loss": null}"#]), Err("the metric `loss` is not a number: `null`".into()));
         assert_eq!(scan(&["{not json} loss=1"]), Ok(1.0));
+        assert_eq!(scan(&[r#"{"loss": NaN}"#]), Err("the metric `loss` is not finite: NaN".into()));
+        assert_eq!(scan(&["step 3, loss: 0.5"]), Ok(0.5));
     }
 }

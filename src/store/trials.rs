@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn last_record_wins_and_best_respects_direction() {
-        let recs = vec![
+        let recs = [
             started(0),
             started(1),
             Record::Failed { trial: 0, reason: "x".into(), stderr: String::new(), attempts: 1, seconds: 0.0 },

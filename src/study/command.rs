@@ -72,8 +72,16 @@ impl Template {
                     lit.push('}');
                 }
                 '{' => {
-                    let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
-                    if !is_name(&name) {
+                    let mut name = String::new();
+                    let mut closed = false;
+                    for c in chars.by_ref() {
+                        if c == '}' {
+                            closed = true;
+                            break;
+                        }
+                        name.push(c);
+                    }
+                    if !closed || !is_name(&name) {
                         return Err(Diagnostic::new(format!("`{text}`: `{{{name}` is not a placeholder"), span)
                             .with_help("placeholders look like `{lr}`; write `{{` and `}}` for literal braces"));
                     }
