@@ -278,13 +278,11 @@ optimizer:
     assert_eq!(by_budget, BTreeMap::from([(1, 8 + 9), (3, 3 + 5), (9, 1 + 1 + 3)]));
 }
 
+/// A trial that takes a moment and logs its id when it completes.
 const SLOW_SCRIPT: &str = r#"
-import os, sys, time
-trial, a, b, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-time.sleep(0.03)
-with open("ran.log", "a") as f:
-    f.write(trial + "\n")
-print("loss=%r" % ((a - 2) ** 2 + (b - 5) ** 2 + c))
+sleep 0.03
+echo "$1" >> ran.log
+echo "loss=$(( ($2 - 2) * ($2 - 2) + ($3 - 5) * ($3 - 5) + $4 ))"
 "#;
 
 const SLOW_STUDY: &str = r#"study: slow
@@ -292,10 +290,10 @@ seed: 11
 space:
   a: {type: int, low: 0, high: 7}
   b: {type: int, low: 0, high: 7}
-  c: {type: float, low: 0.0, high: 1.0, bits: 2}
+  c: {type: int, low: 0, high: 3}
 objective:
   type: command
-  argv: ["PYTHON", "slow.py", "{trial}", "{a}", "{b}", "{c}"]
+  argv: ["sh", "slow.sh", "{trial}", "{a}", "{b}", "{c}"]
   metric: loss
 optimizer:
   type: harmonica
@@ -310,7 +308,7 @@ execution: {workers: 2}
 
 fn slow_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "slow.py", SLOW_SCRIPT);
+    write(dir.path(), "slow.sh", SLOW_SCRIPT);
     write_study(dir.path(), "slow.yaml", SLOW_STUDY);
     dir
 }
@@ -383,16 +381,12 @@ fn a_completed_study_resumes_without_running_anything() {
 #[test]
 fn ctrl_c_kills_running_trials_and_resume_finishes() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "wait.py",
-        "import os, sys, time\nwhile os.path.exists('hold'):\n    time.sleep(0.01)\nprint('loss=%s' % sys.argv[1])\n",
-    );
+    write(dir.path(), "wait.sh", "while [ -e hold ]; do sleep 0.01; done\necho loss=$1\n");
     write(dir.path(), "hold", "");
     write_study(
         dir.path(),
         "wait.yaml",
-        "study: wait\nspace:\n  x: {type: int, low: 0, high: 3}\nobjective:\n  type: command\n  argv: [PYTHON, wait.py, '{x}']\n  metric: loss\noptimizer: {type: random, evaluations: 6}\nexecution: {workers: 2}\n",
+        "study: wait\nspace:\n  x: {type: int, low: 0, high: 3}\nobjective:\n  type: command\n  argv: [sh, wait.sh, '{x}']\n  metric: loss\noptimizer: {type: random, evaluations: 6}\nexecution: {workers: 2}\n",
     );
     let journal = dir.path().join("wait.journal");
     let mut child = Command::new(BIN)
