@@ -20,7 +20,7 @@ fn study(evaluations: usize, objective: &str) -> Prepared {
     Prepared::new(s).unwrap_or_else(|e| panic!("{e}"))
 }
 
-const SYNTHETIC: &str = "objective:\n  type: sparse_polynomial\n  n: 6\n  terms: [{w: 1.0, S: [0, 1]}]";
+const SYNTHETIC: &str = "objective:\n  type: sparse_polynomial\n  n: 5\n  terms: [{w: 1.0, S: [0, 1]}]";
 const PROGRAM: &str = "objective:\n  type: command\n  argv: [sh, -c, 'echo loss=1', '{a}']\n  metric: loss";
 
 /// Runs `p` and returns trials per second.
@@ -39,6 +39,8 @@ fn measure(p: &Prepared, workers: usize, journal: bool) -> f64 {
 fn main() {
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![1_000, 10_000, 100_000] } else { sizes };
+    let p = study(1_000, PROGRAM);
+    println!("external program `sh -c 'echo loss=1'`, 1000 trials, 2 workers: {:.0} trials/s", measure(&p, 2, true));
     println!("{:>8} {:>8} {:>16} {:>16}", "trials", "workers", "journal (tr/s)", "no journal (tr/s)");
     for &n in &sizes {
         let p = study(n, SYNTHETIC);
@@ -46,6 +48,4 @@ fn main() {
             println!("{n:>8} {workers:>8} {:>16.0} {:>16.0}", measure(&p, workers, true), measure(&p, workers, false));
         }
     }
-    let p = study(1_000, PROGRAM);
-    println!("external program `sh -c 'echo loss=1'`, 1000 trials, 2 workers: {:.0} trials/s", measure(&p, 2, true));
 }
