@@ -27,7 +27,7 @@ const PROGRAM: &str = "objective:\n  type: command\n  argv: [sh, -c, 'echo loss=
 fn measure(p: &Prepared, workers: usize, journal: bool) -> f64 {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut opened = journal.then(|| {
-        store::open_for_run(&dir.path().join("bench.journal"), &p.journal_header(), false)
+        store::open_for_run(&dir.path().join("bench.journal"), &p.journal_header(), false, &|| {})
             .unwrap_or_else(|e| panic!("{e}"))
     });
     let t0 = Instant::now();

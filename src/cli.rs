@@ -182,7 +182,8 @@ fn run(args: RunArgs) -> ExitCode {
     let mut opened = None;
     if !args.no_journal {
         let path = store::journal_path(&args.study, &prepared.study.name, args.storage.as_deref(), seed_override);
-        match store::open_for_run(&path, &prepared.journal_header(), args.force_new) {
+        let busy = || eprintln!("journal: {} is in use by another run of this study; waiting for it", path.display());
+        match store::open_for_run(&path, &prepared.journal_header(), args.force_new, &busy) {
             Ok(o) => {
                 eprint!("{}", journal_notes(&o));
                 opened = Some(o);

@@ -139,3 +139,23 @@ fn storage_dir_and_trials_formats() {
     let missing = harmonica(&["best", "poly.yaml"], dir.path());
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[test]
+fn concurrent_runs_of_one_study_wait_for_each_other_and_agree() {
+    let (dir, _) = setup(STUDY);
+    let spawn = || {
+        Command::new(BIN)
+            .args(["run", "poly.yaml", "--json"])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success());
+    let (a, b): (Value, Value) =
+        (serde_json::from_slice(&a.stdout).unwrap(), serde_json::from_slice(&b.stdout).unwrap());
+    assert_eq!(outcome(&a), outcome(&b));
+}

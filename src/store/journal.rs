@@ -84,7 +84,17 @@ pub struct Journal {
 
 impl Journal {
     /// Opens (creating if needed) and locks the journal at `path`, and reads it.
+    /// Fails with [`StoreError::Locked`] when another run holds it.
     pub fn open(path: &Path) -> Result<(Self, Scan), StoreError> {
+        Self::open_locking(path, false)
+    }
+
+    /// Like [`open`](Self::open), but waits for another run to release the journal.
+    pub fn open_waiting(path: &Path) -> Result<(Self, Scan), StoreError> {
+        Self::open_locking(path, true)
+    }
+
+    fn open_locking(path: &Path, wait: bool) -> Result<(Self, Scan), StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         }
@@ -95,7 +105,7 @@ impl Journal {
             .truncate(false)
             .open(path)
             .map_err(|e| StoreError::io(path, e))?;
-        lock(&file, path)?;
+        lock(&file, path, wait)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(|e| StoreError::io(path, e))?;
         Ok((Self { file, path: path.to_path_buf() }, Scan::parse(&bytes)))
@@ -157,17 +167,20 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn lock(file: &File, path: &Path) -> Result<(), StoreError> {
-    // SAFETY: flock on a descriptor we own; no memory is involved.
-    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r == 0 {
-        return Ok(());
-    }
-    let e = std::io::Error::last_os_error();
-    if e.kind() == std::io::ErrorKind::WouldBlock {
-        Err(StoreError::Locked { path: path.to_path_buf() })
-    } else {
-        Err(StoreError::io(path, e))
+fn lock(file: &File, path: &Path, wait: bool) -> Result<(), StoreError> {
+    let op = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
+    loop {
+        // SAFETY: flock on a descriptor we own; no memory is involved.
+        let r = unsafe { libc::flock(file.as_raw_fd(), op) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        match e.kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock => return Err(StoreError::Locked { path: path.to_path_buf() }),
+            _ => return Err(StoreError::io(path, e)),
+        }
     }
 }
 

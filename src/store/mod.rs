@@ -117,9 +117,16 @@ pub struct Opened {
 
 /// Opens the journal at `path` for the study whose header is `header`: creates
 /// it, or checks it belongs to this study and reads its results. A damaged tail
-/// is moved aside; `force_new` replaces a journal of another study.
-pub fn open_for_run(path: &Path, header: &Record, force_new: bool) -> Result<Opened, StoreError> {
-    let (mut journal, scan) = Journal::open(path)?;
+/// is moved aside; `force_new` replaces a journal of another study. When another
+/// run holds the journal, `busy` is called once and the open waits for it.
+pub fn open_for_run(path: &Path, header: &Record, force_new: bool, busy: &dyn Fn()) -> Result<Opened, StoreError> {
+    let (mut journal, scan) = match Journal::open(path) {
+        Err(StoreError::Locked { .. }) => {
+            busy();
+            Journal::open_waiting(path)?
+        }
+        other => other?,
+    };
     let empty = scan.records.is_empty() && scan.damage.is_empty();
     let mut replaced = None;
     if !empty {
