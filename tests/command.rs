@@ -415,3 +415,28 @@ fn ctrl_c_kills_running_trials_and_resume_finishes() {
     assert_eq!(resumed["evaluations"], 6);
     assert_eq!(resumed["failed"], 0);
 }
+
+#[test]
+fn retry_failed_reruns_only_the_failed_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "flaky.sh",
+        "echo \"$2\" >> ran.log\nif [ -e broken ] && [ \"$1\" -ge 2 ]; then echo down >&2; exit 1; fi\necho loss=$1\n",
+    );
+    write(dir.path(), "broken", "");
+    write_study(
+        dir.path(),
+        "flaky.yaml",
+        "study: flaky\nspace:\n  x: {type: int, low: 0, high: 3}\nobjective:\n  type: command\n  argv: [sh, flaky.sh, '{x}', '{trial}']\n  metric: loss\noptimizer: {type: random, evaluations: 8}\nexecution: {max_failure_fraction: 1.0}\n",
+    );
+    let first = json_out(&harmonica(&["run", "flaky.yaml", "--json"], dir.path()));
+    let failed = first["failed"].as_u64().unwrap() as usize;
+    assert!(failed > 0 && failed < 8, "{first}");
+    std::fs::remove_file(dir.path().join("broken")).unwrap();
+    // Without the flag, the failures are replayed as they are.
+    assert_eq!(json_out(&harmonica(&["run", "flaky.yaml", "--json"], dir.path()))["failed"], failed);
+    let fixed = json_out(&harmonica(&["run", "flaky.yaml", "--json", "--retry-failed"], dir.path()));
+    assert_eq!(fixed["failed"], 0);
+    assert_eq!(ran_log(dir.path()).len(), 8 + failed);
+}
