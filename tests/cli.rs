@@ -14,7 +14,7 @@ fn json(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn run_json_has_the_documented_fields() {
-    let v = json(&["run", "examples/reference_ex2.yaml", "--json", "--seed", "2"]);
+    let v = json(&["run", "examples/reference_ex2.yaml", "--no-journal", "--json", "--seed", "2"]);
     assert_eq!(v["evaluations"], 1200);
     assert!(v["best"]["value"].as_f64().is_some());
     assert_eq!(v["best"]["params"].as_object().map(|m| m.len()), Some(60));
@@ -32,8 +32,8 @@ fn json_is_identical_with_one_and_four_workers() {
         v.as_object_mut().map(|m| m.remove("timing"));
         v
     };
-    let one = strip(json(&["run", "examples/reference_ex2.yaml", "--json", "--workers", "1"]));
-    let four = strip(json(&["run", "examples/reference_ex2.yaml", "--json", "--workers", "4"]));
+    let one = strip(json(&["run", "examples/reference_ex2.yaml", "--no-journal", "--json", "--workers", "1"]));
+    let four = strip(json(&["run", "examples/reference_ex2.yaml", "--no-journal", "--json", "--workers", "4"]));
     assert_eq!(one, four);
 }
 

@@ -89,7 +89,7 @@ fn fmt_dsl_to_yaml_to_dsl_gives_back_the_canonical_text() {
 
 /// `run --json` without its `timing` (wall-clock) part.
 fn run_json(path: &Path) -> serde_json::Value {
-    let out = harmonica(&["run", "--json", path.to_str().expect("utf-8 path")], &examples());
+    let out = harmonica(&["run", "--no-journal", "--json", path.to_str().expect("utf-8 path")], &examples());
     let mut v: serde_json::Value = serde_json::from_str(&out).expect("json output");
     if let Some(m) = v.as_object_mut() {
         assert!(m.remove("timing").is_some());
