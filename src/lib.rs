@@ -12,6 +12,7 @@ pub mod repl;
 pub mod report;
 pub mod runner;
 pub mod session;
+pub mod sgd;
 pub mod space;
 pub mod store;
 pub mod study;
