@@ -63,6 +63,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the SGD-lab experiment of a study file: a summary table, or JSON, CSV traces, SVG charts.
+    Experiment(ExperimentArgs),
 }
 
 /// Where a study's journal is.
@@ -94,6 +96,24 @@ enum FmtTarget {
     Dsl,
     /// YAML.
     Yaml,
+}
+
+#[derive(clap::Args, Debug)]
+struct ExperimentArgs {
+    /// The study file with an `experiment` block.
+    study: PathBuf,
+    /// Print one JSON object with every run instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Write each run's trace as CSV into this directory.
+    #[arg(long, value_name = "DIR")]
+    csv: Option<PathBuf>,
+    /// Write each run's chart as SVG into this directory.
+    #[arg(long, value_name = "DIR")]
+    svg: Option<PathBuf>,
+    /// Runs in parallel (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -144,6 +164,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt(&args),
         Command::Trials { at, format } => trials(&at, format),
         Command::Best { at, json } => best(&at, json),
+        Command::Experiment(args) => experiment(&args),
     }
 }
 
@@ -324,7 +345,66 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
+fn experiment(args: &ExperimentArgs) -> ExitCode {
+    let study = match load(&args.study) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if study.experiment.is_empty() {
+        eprintln!("error: the study has no `experiment` block\n --> {}", args.study.display());
+        return ExitCode::from(EXIT_INVALID);
+    }
+    let workers = args.workers.or(study.execution.workers).unwrap_or_else(exec::default_workers);
+    let outcomes = match crate::experiment::run_all(&study, workers) {
+        Ok(o) => o,
+        Err(e) => return fail(&RunError::Pool(e)),
+    };
+    for o in &outcomes {
+        for w in o.warnings() {
+            eprintln!("warning: {}: {w}", o.run.name);
+        }
+    }
+    if let Err(code) = write_outputs(args, &outcomes) {
+        return code;
+    }
+    if args.json {
+        println!("{}", crate::experiment::to_json(&study, &outcomes));
+    } else {
+        print!("{}", crate::experiment::summary(&outcomes));
+    }
+    let failed: Vec<_> = outcomes.iter().filter_map(|o| o.result.as_ref().err().map(|e| (&o.run.name, e))).collect();
+    for (name, e) in &failed {
+        eprintln!("error: run `{name}` failed: {e}");
+    }
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
+
+fn write_outputs(args: &ExperimentArgs, outcomes: &[crate::experiment::Outcome]) -> Result<(), ExitCode> {
+    let failed = |e: String| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_FAILED)
+    };
+    if let Some(dir) = &args.csv {
+        crate::experiment::write_csv(dir, outcomes)
+            .map_err(|e| failed(format!("cannot write the CSV traces to {}: {e}", dir.display())))?;
+    }
+    if let Some(dir) = &args.svg {
+        crate::experiment::write_svg(dir, outcomes).map_err(failed)?;
+    }
+    Ok(())
+}
+
 fn check(path: &Path) -> ExitCode {
+    if let Ok(study) = study::load(path) {
+        if study.objective.is_none() && !study.experiment.is_empty() {
+            print!("{}", describe_experiment(&study));
+            return ExitCode::SUCCESS;
+        }
+    }
     let prepared = match prepare(path, None) {
         Ok(p) => p,
         Err(code) => return code,
@@ -346,6 +426,16 @@ fn fmt(args: &FmtArgs) -> ExitCode {
     let source = std::fs::read_to_string(&args.study).unwrap_or_default();
     print!("{}", study::print::study(&study, to, &study::print::leading_comments(&source)));
     ExitCode::SUCCESS
+}
+
+/// What `harmonica check` prints for a study holding only an experiment.
+pub fn describe_experiment(study: &study::Study) -> String {
+    let mut s = format!("study {}: experiment with {} runs\n", study.name, study.experiment.len());
+    for run in &study.experiment {
+        let (kind, settings) = crate::experiment::settings_json(&run.spec);
+        let _ = writeln!(s, "  {:<20} {kind:<10} {settings}", run.name);
+    }
+    s
 }
 
 /// What `harmonica check` prints: the space, its bits and the work per stage.

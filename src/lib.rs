@@ -6,8 +6,10 @@
 
 pub mod cli;
 pub mod exec;
+pub mod experiment;
 pub mod harmonica;
 pub mod objective;
+pub mod plot;
 pub mod repl;
 pub mod report;
 pub mod runner;

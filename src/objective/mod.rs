@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod metric;
+pub mod sgd;
 pub mod synthetic;
 
 use std::path::Path;
@@ -123,6 +124,7 @@ pub fn build(spec: &ObjectiveSpec, base_dir: &Path, seed: u64) -> Result<Box<dyn
             Box::new(synthetic::TreePolynomial::sparse(*n, terms.clone(), *noise, seed))
         }
         ObjectiveKind::Command(cmd) => Box::new(command::CommandObjective::new(cmd, base_dir, seed)?),
+        ObjectiveKind::Sgd(spec) => Box::new(sgd::SgdObjective::new(spec.clone(), seed)),
     })
 }
 

@@ -550,3 +550,14 @@ impl<'a> Walk<'a> {
         }
     }
 }
+
+/// f at `x` for the problems without random parts (the tensor problems need their
+/// drawn components and give `None`).
+pub fn value(problem: &Problem, x: &[f64]) -> Option<f64> {
+    if matches!(problem, Problem::TensorOne { .. } | Problem::TensorAll { .. }) || x.len() != problem.dim() {
+        return None;
+    }
+    let inst = Instance { problem: problem.clone(), a: None };
+    let mut g = vec![0.0; x.len()];
+    Some(inst.value_grad(x, &mut g))
+}

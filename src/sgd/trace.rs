@@ -103,8 +103,10 @@ pub fn markers(rows: &[TraceRow], g_threshold: f64) -> Markers {
 /// Least-squares slope of ln(distance) over the step, negated; distances at the
 /// floating-point floor are left out so they do not flatten the fit.
 fn fit_rate<'a>(rows: impl Iterator<Item = &'a TraceRow>) -> Option<f64> {
-    let pts: Vec<(f64, f64)> =
-        rows.filter(|r| r.distance > 1e-12 && r.distance.is_finite()).map(|r| (r.step as f64, r.distance.ln())).collect();
+    let pts: Vec<(f64, f64)> = rows
+        .filter(|r| r.distance > 1e-12 && r.distance.is_finite())
+        .map(|r| (r.step as f64, r.distance.ln()))
+        .collect();
     if pts.len() < 3 {
         return None;
     }

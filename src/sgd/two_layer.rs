@@ -278,8 +278,20 @@ struct Trainer<'a> {
 /// Where batches come from.
 enum Data {
     Population,
-    Online { rng: ChaCha8Rng, x: Array2<f64>, batch: BatchGrad },
-    Finite { rng: ChaCha8Rng, train: Array2<f64>, test: Array2<f64>, order: Vec<usize>, next: usize, x: Array2<f64>, batch: BatchGrad },
+    Online {
+        rng: ChaCha8Rng,
+        x: Array2<f64>,
+        batch: BatchGrad,
+    },
+    Finite {
+        rng: ChaCha8Rng,
+        train: Array2<f64>,
+        test: Array2<f64>,
+        order: Vec<usize>,
+        next: usize,
+        x: Array2<f64>,
+        batch: BatchGrad,
+    },
 }
 
 impl<'a> Trainer<'a> {

@@ -5,13 +5,14 @@ use std::path::Path;
 
 use super::diagnostics::{did_you_mean, Diagnostic};
 use super::doc::{Fields, Node, Value};
+use super::experiment;
 use super::{
     BaseSpec, Direction, Execution, HarmonicaSpec, ObjectiveKind, ObjectiveSpec, OptimizerSpec, Solver, Study, Term,
 };
 use crate::space::{Condition, Domain, Param, ParamValue, Space, SpaceError};
 
 /// Top-level keys of a study.
-pub const STUDY_KEYS: &[&str] = &["study", "seed", "space", "objective", "optimizer", "execution"];
+pub const STUDY_KEYS: &[&str] = &["study", "seed", "space", "objective", "optimizer", "execution", "experiment"];
 const PARAM_KEYS: &[&str] = &["type", "values", "low", "high", "log", "bits", "when"];
 const HARMONICA_KEYS: &[&str] =
     &["type", "stages", "samples", "degree", "terms", "alpha", "keep", "max_bits", "solver", "base"];
@@ -21,17 +22,30 @@ const PARAM_TYPES: &[&str] = &["bool", "choice", "int", "float"];
 /// Reads a whole study.
 pub fn study(doc: &Node, base_dir: &Path) -> Result<Study, Diagnostic> {
     let mut f = Fields::new(doc, "the study")?;
-    let name = study_name(f.require("study")?)?;
+    let experiment = f.opt("experiment", |n| experiment::experiment(n, base_dir))?.unwrap_or_default();
+    // A file holding only an experiment needs no study name.
+    let name = match f.get("study") {
+        None if !experiment.is_empty() => "experiment".to_owned(),
+        _ => study_name(f.require("study")?)?,
+    };
     let seed = f.or("seed", 0, |n| n.as_i64().and_then(|s| as_seed(s, n)))?;
-    let space = f.opt("space", space)?;
-    let objective = f.opt("objective", objective)?;
+    let space_node = f.get("space");
+    let space = space_node.map(space).transpose()?;
+    let objective = f.opt("objective", |n| objective_in(n, base_dir))?;
+    if let (Some(node), Some(ObjectiveSpec { kind: ObjectiveKind::Sgd(spec), .. })) = (space_node, &objective) {
+        experiment::check_tuned(node, spec)?;
+    }
     let optimizer = f.or("optimizer", OptimizerSpec::default(), optimizer)?;
     let execution = f.or("execution", Execution::default(), execution)?;
     f.finish(STUDY_KEYS)?;
+<<<<<<< HEAD
     if let Some(ObjectiveSpec { kind: ObjectiveKind::Command(spec), .. }) = &objective {
         super::command::check_placeholders(spec, space.as_ref())?;
     }
     Ok(Study { name, seed, space, objective, optimizer, execution, base_dir: base_dir.to_path_buf() })
+=======
+    Ok(Study { name, seed, space, objective, optimizer, execution, experiment, base_dir: base_dir.to_path_buf() })
+>>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
 }
 
 fn study_name(node: &Node) -> Result<String, Diagnostic> {
@@ -151,8 +165,13 @@ fn scalar(node: &Node) -> Result<ParamValue, Diagnostic> {
     }
 }
 
-/// Reads `objective:`.
+/// Reads `objective:`; relative paths resolve from the current directory.
 pub fn objective(node: &Node) -> Result<ObjectiveSpec, Diagnostic> {
+    objective_in(node, Path::new("."))
+}
+
+/// Reads `objective:`, resolving relative paths from `base_dir`.
+pub fn objective_in(node: &Node, base_dir: &Path) -> Result<ObjectiveSpec, Diagnostic> {
     let mut f = Fields::new(node, "the objective")?;
     let ty_node = f.require("type")?;
     let direction = f.or("direction", Direction::Minimize, direction)?;
@@ -169,7 +188,11 @@ pub fn objective(node: &Node) -> Result<ObjectiveSpec, Diagnostic> {
             let noise = f.or("noise", 0.0, non_negative)?;
             (ObjectiveKind::SparsePolynomial { n, terms, noise }, &["type", "direction", "n", "terms", "noise"])
         }
+<<<<<<< HEAD
         "command" => (ObjectiveKind::Command(super::command::read(&mut f)?), super::command::COMMAND_KEYS),
+=======
+        "sgd" => (ObjectiveKind::Sgd(experiment::sgd_objective(&mut f, base_dir)?), experiment::sgd_objective_keys()),
+>>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
         other => return Err(unknown_kind("objective type", other, ty_node, ObjectiveKind::NAMES)),
     };
     f.finish(known)?;

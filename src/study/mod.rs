@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod command;
 pub mod diagnostics;
 pub mod doc;
+pub mod experiment;
 pub mod parse;
 pub mod print;
 pub mod unparse;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::space::Space;
 pub use command::CommandSpec;
 pub use diagnostics::{Diagnostic, Span};
+pub use experiment::{ExperimentRun, RunSpec, SgdMetric, SgdObjectiveSpec};
 
 /// A parsed and checked study.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +35,8 @@ pub struct Study {
     pub optimizer: OptimizerSpec,
     /// How evaluations are run.
     pub execution: Execution,
+    /// SGD-lab runs (`harmonica experiment`), in order.
+    pub experiment: Vec<ExperimentRun>,
     /// Where relative paths in the study are resolved from.
     pub base_dir: PathBuf,
 }
@@ -85,13 +89,22 @@ pub enum ObjectiveKind {
         /// Amplitude of uniform noise added to each evaluation.
         noise: f64,
     },
+<<<<<<< HEAD
     /// An external program run once per trial (see [`command`]).
     Command(CommandSpec),
+=======
+    /// Training the two-layer net of the SGD lab, with the tuned settings applied.
+    Sgd(SgdObjectiveSpec),
+>>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
 }
 
 impl ObjectiveKind {
     /// Every objective type name a study may use.
+<<<<<<< HEAD
     pub const NAMES: &'static [&'static str] = &["tree_polynomial", "sparse_polynomial", "command"];
+=======
+    pub const NAMES: &'static [&'static str] = &["tree_polynomial", "sparse_polynomial", "sgd"];
+>>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
 }
 
 /// Which Lasso solver fits a stage.
