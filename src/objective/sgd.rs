@@ -12,6 +12,10 @@ use super::{Objective, TrialInput};
 /// Trial seeds are derived from the study seed by this offset, apart from the engine's.
 const TRIAL_SEED_SALT: u64 = 0x7367_645f_6c61_62;
 
+/// The closed-form loss cancels to rounding noise below about this (relative to
+/// E[f(x, W*)^2] ~ d), so `log_loss` does not rank below it.
+const LOSS_FLOOR: f64 = 1e-12;
+
 /// Trains one two-layer net per trial, in-process.
 #[derive(Clone, Debug)]
 pub struct SgdObjective {
@@ -90,12 +94,14 @@ impl Objective for SgdObjective {
     fn evaluate(&self, trial: &TrialInput) -> Result<f64, String> {
         let cfg = self.config(trial)?;
         let run = two_layer::run(&cfg).map_err(|e| e.to_string())?;
-        if let Some(step) = run.final_state.diverged_at {
-            return Err(format!("training diverged at step {step}"));
+        match (run.final_state.diverged_at, self.spec.metric) {
+            // On the log scale a diverged run scores as the divergence threshold: a bad
+            // but finite value the Lasso can learn from, where a failed trial is left out.
+            (Some(_), SgdMetric::LogLoss) => Ok(two_layer::DIVERGED.log10()),
+            (Some(step), _) => Err(format!("training diverged at step {step}")),
+            (None, SgdMetric::Loss) => Ok(run.final_state.loss),
+            (None, SgdMetric::Distance) => Ok(run.final_state.distance),
+            (None, SgdMetric::LogLoss) => Ok(run.final_state.loss.max(LOSS_FLOOR).log10()),
         }
-        Ok(match self.spec.metric {
-            SgdMetric::Loss => run.final_state.loss,
-            SgdMetric::Distance => run.final_state.distance,
-        })
     }
 }

@@ -2,6 +2,7 @@
 //! the spectral norm, a random orthogonal matrix, and the assignment problem that
 //! matches a vanilla net's hidden units to the teacher's.
 
+use ndarray::linalg::general_mat_vec_mul;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -11,40 +12,49 @@ pub fn gaussian(rows: usize, cols: usize, rng: &mut impl Rng) -> Array2<f64> {
     Array2::from_shape_simple_fn((rows, cols), || rng.sample(StandardNormal))
 }
 
-/// The spectral norm ||a||_2 by power iteration on a^T a, started from `v` (updated
-/// in place so the next call on a nearby matrix starts warm). Stops after `iters`
-/// iterations or when the estimate changes by less than `tol` relatively.
-pub fn spectral_norm_from(a: &ArrayView2<f64>, v: &mut Array1<f64>, iters: usize, tol: f64) -> f64 {
-    if v.iter().all(|x| *x == 0.0) {
-        v.fill(1.0);
+/// Buffers for power iteration on a^T a for matrices with `rows` rows and `cols` columns.
+#[derive(Clone, Debug)]
+pub struct PowerIteration {
+    v: Array1<f64>,
+    av: Array1<f64>,
+    w: Array1<f64>,
+}
+
+impl PowerIteration {
+    /// Buffers, started from a fixed vector that is not orthogonal to a typical top
+    /// singular vector.
+    pub fn new(rows: usize, cols: usize) -> Self {
+        let v = Array1::from_shape_fn(cols, |i| 1.0 + 0.01 * i as f64);
+        Self { v, av: Array1::zeros(rows), w: Array1::zeros(cols) }
     }
-    let mut sigma = 0.0;
-    for _ in 0..iters {
-        let av = a.dot(v);
-        let w = a.t().dot(&av);
-        let norm_w = w.dot(&w).sqrt();
-        if norm_w == 0.0 {
-            return 0.0;
+
+    /// The spectral norm ||a||_2, after at most `iters` iterations or once the estimate
+    /// changes by less than `tol` relatively. The vector is kept, so the next call on a
+    /// nearby matrix starts warm. Allocates nothing.
+    pub fn norm(&mut self, a: &ArrayView2<f64>, iters: usize, tol: f64) -> f64 {
+        let mut sigma = 0.0;
+        for _ in 0..iters {
+            general_mat_vec_mul(1.0, a, &self.v, 0.0, &mut self.av);
+            general_mat_vec_mul(1.0, &a.t(), &self.av, 0.0, &mut self.w);
+            let norm_w = self.w.dot(&self.w).sqrt();
+            if norm_w == 0.0 {
+                return 0.0;
+            }
+            let next = self.av.dot(&self.av).sqrt();
+            self.v.zip_mut_with(&self.w, |v, w| *v = w / norm_w);
+            let converged = (next - sigma).abs() <= tol * next;
+            sigma = next;
+            if converged {
+                break;
+            }
         }
-        let next = av.dot(&av).sqrt();
-        v.assign(&(w / norm_w));
-        let converged = (next - sigma).abs() <= tol * next;
-        sigma = next;
-        if converged {
-            break;
-        }
+        sigma
     }
-    sigma
 }
 
 /// The spectral norm of `a`, to near machine precision.
 pub fn spectral_norm(a: &ArrayView2<f64>) -> f64 {
-    let mut v = Array1::from_elem(a.ncols(), 1.0);
-    // A fixed non-symmetric start avoids being orthogonal to the top singular vector.
-    for (i, x) in v.iter_mut().enumerate() {
-        *x += 0.01 * i as f64;
-    }
-    spectral_norm_from(a, &mut v, 5000, 1e-14)
+    PowerIteration::new(a.nrows(), a.ncols()).norm(a, 5000, 1e-14)
 }
 
 /// A Haar-random orthogonal matrix: Gram-Schmidt (twice, for stability) on the

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -160,6 +160,9 @@ pub struct TwoLayerRun {
     /// The end state.
     pub final_state: FinalState,
 }
+
+/// A loss above this counts as diverged.
+pub const DIVERGED: f64 = 1e12;
 
 /// Stream numbers that keep the teacher, the start and the data independent.
 const TEACHER_STREAM: u64 = 1;
@@ -339,10 +342,12 @@ impl<'a> Trainer<'a> {
         for t in 0..=steps {
             let batch_loss = self.gradient();
             let due = t % every == 0 || t == steps;
-            let finite = batch_loss.is_finite() && self.u.iter().all(|x| x.is_finite());
+            // Past DIVERGED the run is lost (the next steps overflow); stop while the
+            // numbers are still finite.
+            let finite = batch_loss.is_finite() && batch_loss < DIVERGED && self.u.iter().all(|x| x.is_finite());
             if due || !finite {
                 let row = self.log(t, batch_loss);
-                let ok = finite && row.loss.is_finite();
+                let ok = finite && row.loss.is_finite() && row.loss < DIVERGED;
                 self.trace.push(row);
                 if !ok {
                     self.diverged_at = Some(t);
@@ -420,7 +425,7 @@ struct Logger {
     param: Array2<f64>,
     cost: Array2<f64>,
     nstar: Array1<f64>,
-    power: Array1<f64>,
+    power: linalg::PowerIteration,
 }
 
 impl Logger {
@@ -432,7 +437,7 @@ impl Logger {
             param: Array2::zeros((d, d)),
             cost: Array2::zeros((d, d)),
             nstar: Array1::zeros(d),
-            power: Array1::zeros(d),
+            power: linalg::PowerIteration::new(d, d),
         }
     }
 
@@ -448,11 +453,11 @@ impl Logger {
         self.target -= u;
         let distance = frobenius(&self.target.view());
         let grad_norm = frobenius(&self.grad.view());
-        let inner = -(&self.grad * &self.target).sum();
+        let inner = -Zip::from(&self.grad).and(&self.target).fold(0.0, |acc, g, t| acc + g * t);
         let cosine = if grad_norm > 0.0 && distance > 0.0 { inner / (grad_norm * distance) } else { 0.0 };
         let g = self.nstar.sum() - closed.norms().sum();
         self.model.parameter_into(u, &mut self.param);
-        let w_norm = linalg::spectral_norm_from(&self.param.view(), &mut self.power, 50, 1e-10);
+        let w_norm = self.power.norm(&self.param.view(), 50, 1e-10);
         TraceRow { loss, distance, g, inner, cosine, grad_norm, w_norm, ..TraceRow::default() }
     }
 

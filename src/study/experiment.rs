@@ -35,6 +35,10 @@ pub enum SgdMetric {
     Loss,
     /// The final distance to W*.
     Distance,
+    /// log10 of the final population loss (floored at 1e-12, the closed form's
+    /// precision; a diverged run scores 12): keeps the Lasso's targets on one scale
+    /// when losses span many decades.
+    LogLoss,
 }
 
 /// The `sgd` objective: a two-layer run whose settings Harmonica tunes.
@@ -449,7 +453,8 @@ pub fn sgd_objective(f: &mut Fields, base_dir: &Path) -> Result<SgdObjectiveSpec
     let metric = f.or("metric", SgdMetric::Loss, |n| match n.as_str()? {
         "loss" => Ok(SgdMetric::Loss),
         "distance" => Ok(SgdMetric::Distance),
-        other => Err(unknown("metric", other, n, &["loss", "distance"])),
+        "log_loss" => Ok(SgdMetric::LogLoss),
+        other => Err(unknown("metric", other, n, &["loss", "distance", "log_loss"])),
     })?;
     Ok(SgdObjectiveSpec { base, metric })
 }
