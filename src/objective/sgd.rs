@@ -10,7 +10,7 @@ use crate::study::{SgdMetric, SgdObjectiveSpec};
 use super::{Objective, TrialInput};
 
 /// Trial seeds are derived from the study seed by this offset, apart from the engine's.
-const TRIAL_SEED_SALT: u64 = 0x7367_645f_6c61_62;
+const TRIAL_SEED_SALT: u64 = 0x0073_6764_5f6c_6162;
 
 /// The closed-form loss cancels to rounding noise below about this (relative to
 /// E[f(x, W*)^2] ~ d), so `log_loss` does not rank below it.

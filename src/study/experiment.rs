@@ -491,3 +491,114 @@ pub fn check_tuned(space: &Node, spec: &SgdObjectiveSpec) -> Result<(), Diagnost
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::study::{analyze, yaml, ObjectiveKind, Study};
+
+    fn load(src: &str) -> Result<Study, Diagnostic> {
+        analyze::study(&yaml::parse(src)?, Path::new("."))
+    }
+
+    /// The error's message and the text its span covers.
+    fn error(src: &str) -> (String, String, Option<String>) {
+        let d = load(src).unwrap_err();
+        let span = d.span.unwrap_or_default();
+        (d.message, src[span.start..span.end].to_owned(), d.help)
+    }
+
+    const RUN: &str = "experiment:\n  - name: a\n    type: two_layer\n    steps: 10\n";
+
+    #[test]
+    fn a_bare_experiment_needs_no_study_name() {
+        let study = load(RUN).unwrap();
+        assert_eq!(study.name, "experiment");
+        let RunSpec::TwoLayer(cfg) = &study.experiment[0].spec else { panic!("not a two-layer run") };
+        assert_eq!((cfg.d, cfg.steps, cfg.model, cfg.lr), (20, 10, Model::ResLink, 0.05));
+    }
+
+    #[test]
+    fn seeds_expand_into_runs() {
+        let study = load(&format!("{RUN}    seeds: [3, 4]\n")).unwrap();
+        let names: Vec<&str> = study.experiment.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a/seed=3", "a/seed=4"]);
+        let RunSpec::TwoLayer(cfg) = &study.experiment[1].spec else { panic!("not a two-layer run") };
+        assert_eq!(cfg.seed, 4);
+    }
+
+    #[test]
+    fn unknown_keys_get_a_suggestion() {
+        let (msg, at, help) = error(&format!("{RUN}    stesp: 3\n"));
+        assert_eq!((msg.as_str(), at.as_str()), ("unknown key `stesp` in a run", "stesp"));
+        assert_eq!(help.as_deref(), Some("did you mean `steps`?"));
+        let (msg, at, help) = error("experiment:\n  - {type: saddle, problem: quadratic_quartik, steps: 1}\n");
+        assert_eq!((msg.as_str(), at.as_str()), ("unknown saddle problem `quadratic_quartik`", "quadratic_quartik"));
+        assert_eq!(help.as_deref(), Some("did you mean `quadratic_quartic`?"));
+    }
+
+    #[test]
+    fn no_suggestion_when_nothing_is_close() {
+        let (_, _, help) = error("experiment:\n  - {type: saddle, problem: banana, steps: 1}\n");
+        assert_eq!(help.as_deref(), Some("known: quadratic_quartic, chain, tensor_one, tensor_all"));
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let cases = [
+            ("    model: resnet\n", "unknown model `resnet`", "resnet"),
+            ("    d: 0\n", "expected a whole number >= 1, found `0`", "0"),
+            ("    optimizer: {type: sgd, lr: 0.1, batch: 0}\n", "expected a whole number >= 1, found `0`", "0"),
+            ("    optimizer: {type: gd, lr: 0.1, momentum: 1.0}\n", "expected a momentum in [0, 1), found `1`", "1.0"),
+            ("    teacher: {type: gaussian, norm: -1}\n", "expected a number >= 0, found `-1`", "-1"),
+            ("    epochs: 2\n", "give `steps` or `epochs`, not both", "2"),
+        ];
+        for (line, message, at) in cases {
+            let (msg, span, _) = error(&format!("{RUN}{line}"));
+            assert_eq!((msg.as_str(), span.as_str()), (message, at), "{line}");
+        }
+    }
+
+    #[test]
+    fn saddle_start_must_fit_the_problem() {
+        let src = "experiment:\n  - {type: saddle, problem: quadratic_quartic, start: [1, 2, 3], \
+                   optimizer: {type: gd, lr: 0.1}, steps: 5}\n";
+        let (msg, at, _) = error(src);
+        assert_eq!(msg, "`quadratic_quartic` needs a start with 2 coordinates, found 3");
+        // (saphyr's span of a flow sequence stops before its closing bracket.)
+        assert!(at.starts_with("[1, 2, 3"), "{at}");
+    }
+
+    #[test]
+    fn perturbed_gd_needs_knobs_or_a_preset() {
+        let base = "experiment:\n  - {type: saddle, problem: quadratic_quartic, steps: 5, optimizer: ";
+        let (msg, _, help) = error(&format!("{base}{{type: perturbed_gd, lr: 0.1}}}}\n"));
+        assert_eq!(msg, "perturbed_gd is missing `radius`");
+        assert!(help.is_some_and(|h| h.contains("preset: jin2017")));
+        let study = load(&format!("{base}{{type: perturbed_gd, preset: jin2017, lr: 0.1}}}}\n")).unwrap();
+        let RunSpec::Saddle(cfg, Some((_, knobs))) = &study.experiment[0].spec else { panic!("no preset") };
+        // The explicit lr wins; the rest come from the paper's constants.
+        assert_eq!(cfg.lr, 0.1);
+        assert_eq!(
+            cfg.method,
+            saddle::Method::PerturbedGd { radius: knobs.radius, g_thres: knobs.g_thres, t_thres: knobs.t_thres }
+        );
+        assert!((knobs.chi - 3.0 * (2.0f64 * 4.0 * 2.0 / (1e-4 * 0.1)).ln()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sgd_objective_reads_its_settings_and_checks_the_space() {
+        let head = "study: t\nobjective: {type: sgd, metric: distance, d: 5, steps: 50, \
+                    optimizer: {type: sgd, lr: 0.01, batch: 16}}\nspace:\n";
+        let study = load(&format!("{head}  lr: {{type: float, low: 0.001, high: 0.1}}\n  dummy: 3\n")).unwrap();
+        let Some(ObjectiveKind::Sgd(spec)) = study.objective.map(|o| o.kind) else { panic!("not sgd") };
+        assert_eq!((spec.metric, spec.base.d, spec.base.steps), (SgdMetric::Distance, 5, 50));
+        let (msg, at, help) = error(&format!("{head}  learning_rate: {{type: float, low: 0.001, high: 0.1}}\n"));
+        assert_eq!((msg.as_str(), at.as_str()), ("the sgd objective has no setting `learning_rate`", "learning_rate"));
+        assert!(help.is_some_and(|h| h.starts_with("it tunes: lr, batch")));
+        let (msg, _, _) = error(&format!("{head}  identity: {{type: int, low: 0, high: 1}}\n"));
+        assert!(msg.starts_with("`identity` takes a boolean"), "{msg}");
+    }
+}
