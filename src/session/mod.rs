@@ -120,6 +120,7 @@ impl Session {
                 objective: None,
                 optimizer: OptimizerSpec::default(),
                 execution: Execution::default(),
+                experiment: Vec::new(),
                 base_dir: cwd.clone(),
             },
             prepared: None,
