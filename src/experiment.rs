@@ -166,6 +166,9 @@ fn saddle_settings(c: &SaddleConfig) -> Value {
     })
 }
 
+/// Width of the summary's kind column.
+const KIND: usize = 30;
+
 /// The summary table printed after the runs.
 pub fn summary(outcomes: &[Outcome]) -> String {
     let width = outcomes.iter().map(|o| o.run.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
@@ -191,7 +194,7 @@ fn summary_row(o: &Outcome, width: usize) -> String {
             let rate = m.phase2_rate.map_or("-".into(), |r| format!("{r:.3e}"));
             let line: Vec<f64> = r.trace.iter().map(|t| t.distance).collect();
             format!(
-                "{name:<width$}  {kind:<16} {:>8}  {:>11.4e}  {:>11.4e}  peak {:.4}@{} (start {:.4}), last wrong {wrong}, rate {rate}  {}",
+                "{name:<width$}  {kind:<KIND$} {:>8}  {:>11.4e}  {:>11.4e}  peak {:.4}@{} (start {:.4}), last wrong {wrong}, rate {rate}  {}",
                 f.step, f.loss, f.distance, m.peak_distance, m.peak_step, m.start_distance, plot::sparkline(&line, 24)
             )
         }
@@ -201,11 +204,12 @@ fn summary_row(o: &Outcome, width: usize) -> String {
             let extra = match (&c.problem, r.markers.perturbations) {
                 (Problem::Chain { .. }, _) => format!(", saddles passed at {:?}", r.markers.saddle_steps),
                 (_, 0) => String::new(),
+                (_, 1) => ", 1 perturbation".into(),
                 (_, p) => format!(", {p} perturbations"),
             };
             let line: Vec<f64> = r.trace.iter().map(|t| t.value).collect();
             format!(
-                "{name:<width$}  {kind:<16} {:>8}  {:>11.4e}  {:>11}  {escape}{extra}  {}",
+                "{name:<width$}  {kind:<KIND$} {:>8}  {:>11.4e}  {:>11}  {escape}{extra}  {}",
                 c.steps,
                 r.value,
                 "-",
@@ -353,15 +357,54 @@ fn plot_box(values: impl Iterator<Item = f64>, min: f64) -> (f64, f64) {
     (-m, m)
 }
 
-/// Writes one SVG per successful run into `dir`; returns the files written.
+/// The trajectories of every 2-D saddle run on `problem` over one contour plot, when
+/// there are at least two.
+pub fn overlay_svg(problem: &Problem, outcomes: &[Outcome]) -> Result<Option<String>, plot::PlotError> {
+    let trajectories: Vec<Series> = outcomes
+        .iter()
+        .filter_map(|o| match (&o.run.spec, &o.result) {
+            (RunSpec::Saddle(c, _), Ok(RunResult::Saddle(r))) if &c.problem == problem => {
+                Some(Series { name: o.run.name.clone(), points: r.trace.iter().map(|t| (t.x, t.y)).collect() })
+            }
+            _ => None,
+        })
+        .collect();
+    if trajectories.len() < 2 || problem.dim() != 2 || saddle::value(problem, &[0.0, 0.0]).is_none() {
+        return Ok(None);
+    }
+    let all = || trajectories.iter().flat_map(|t| t.points.iter());
+    let (x0, x1) = plot_box(all().map(|p| p.0), 1.2);
+    let (y0, y1) = plot_box(all().map(|p| p.1), 2.0);
+    let p = problem.clone();
+    let f = move |x: f64, y: f64| saddle::value(&p, &[x, y]).unwrap_or(f64::NAN);
+    plot::contour_svg(problem.name(), &f, (x0, x1), (y0, y1), 12, &trajectories).map(Some)
+}
+
+/// Writes one SVG per successful run into `dir`, plus one overlay per 2-D problem
+/// shared by several runs (named after the problem); returns the files written.
 pub fn write_svg(dir: &Path, outcomes: &[Outcome]) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut files = Vec::new();
+    let mut write = |stem: &str, text: String| -> Result<(), String> {
+        let path = dir.join(format!("{stem}.svg"));
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        files.push(path);
+        Ok(())
+    };
+    let mut problems: Vec<&Problem> = Vec::new();
     for o in outcomes {
         if let Some(text) = svg(o).map_err(|e| e.to_string())? {
-            let path = dir.join(format!("{}.svg", file_stem(&o.run.name)));
-            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            files.push(path);
+            write(&file_stem(&o.run.name), text)?;
+        }
+        if let RunSpec::Saddle(c, _) = &o.run.spec {
+            if !problems.contains(&&c.problem) {
+                problems.push(&c.problem);
+            }
+        }
+    }
+    for problem in problems {
+        if let Some(text) = overlay_svg(problem, outcomes).map_err(|e| e.to_string())? {
+            write(problem.name(), text)?;
         }
     }
     Ok(files)

@@ -51,8 +51,16 @@ pub struct Panel {
     pub rule: Option<f64>,
 }
 
-const PALETTE: [RGBColor; 4] =
-    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
 const BAND_COLORS: [RGBColor; 2] = [RGBColor(255, 224, 178), RGBColor(200, 230, 201)];
 
 /// Panels stacked vertically over a shared x-axis, as one SVG document.

@@ -140,3 +140,29 @@ fn every_example_loads() {
         }
     }
 }
+
+#[test]
+fn saddle_examples_escape_as_documented() {
+    let out = harmonica(&["experiment", "examples/saddles.yaml", "--json"]);
+    let v = json_of(&out);
+    let run = |name: &str| v["runs"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap().clone();
+    assert!(run("gd-on-the-stable-manifold")["final"]["escape_step"].is_null());
+    assert_eq!(run("gd-offset-1e-8")["final"]["escape_step"], 101);
+    for name in ["noisy-gd", "perturbed-gd", "perturbed-gd-jin2017", "tensor-one-noisy", "tensor-all-noisy"] {
+        assert!(run(name)["final"]["escape_step"].is_u64(), "{name}");
+    }
+    let preset = &run("perturbed-gd-jin2017")["settings"]["optimizer"];
+    assert_eq!(preset["preset"]["name"], "jin2017");
+    assert_eq!(preset["lr"], 0.25);
+    // GD on the chain stalls once the coordinates still to escape underflow.
+    let chain = run("chain-gd");
+    assert!(chain["final"]["escape_step"].is_null());
+    assert_eq!(chain["markers"]["saddle_steps"].as_array().unwrap().len(), 3);
+    assert!(chain["warnings"][0].as_str().unwrap().contains("subnormal"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: chain-gd: coordinate 3 underflowed to a subnormal number at step 895"),
+        "{stderr}"
+    );
+    assert_eq!(run("chain-perturbed-gd")["markers"]["saddle_steps"].as_array().unwrap().len(), 5);
+}
