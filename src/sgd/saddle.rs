@@ -357,7 +357,7 @@ impl Instance {
 fn tensor_one(a: &Array2<f64>, x: &[f64], g: &mut [f64]) -> f64 {
     let b = a.t().dot(&ArrayView1::from(x));
     let grad = a.dot(&b.mapv(|v| -4.0 * v * v * v));
-    g.copy_from_slice(grad.as_slice().unwrap_or(&[]));
+    g.iter_mut().zip(grad.iter()).for_each(|(gv, v)| *gv = *v);
     -b.iter().map(|v| v.powi(4)).sum::<f64>()
 }
 
