@@ -53,14 +53,14 @@ pub fn run_all(study: &Study, workers: usize) -> Result<Vec<Outcome>, String> {
         .num_threads(workers.max(1))
         .build()
         .map_err(|e| format!("cannot start the workers: {e}"))?;
-    Ok(pool.install(|| study.experiment.par_iter().with_max_len(1).map(run_one).collect()))
+    Ok(pool.install(|| study.experiment.par_iter().with_max_len(1).map(|r| run_one(r, &study.base_dir)).collect()))
 }
 
-/// Runs one run.
-pub fn run_one(run: &ExperimentRun) -> Outcome {
+/// Runs one run; `base_dir` resolves relative paths (a teacher file).
+pub fn run_one(run: &ExperimentRun, base_dir: &Path) -> Outcome {
     let start = Instant::now();
     let result = match &run.spec {
-        RunSpec::TwoLayer(cfg) => two_layer::run(cfg).map(RunResult::TwoLayer),
+        RunSpec::TwoLayer(cfg) => two_layer::run(&cfg.resolved(base_dir)).map(RunResult::TwoLayer),
         RunSpec::Saddle(cfg, _) => saddle::run(cfg).map(RunResult::Saddle),
     }
     .map_err(|e| e.to_string());
@@ -173,7 +173,7 @@ const KIND: usize = 30;
 pub fn summary(outcomes: &[Outcome]) -> String {
     let width = outcomes.iter().map(|o| o.run.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
     let mut s = format!(
-        "{:<width$}  {:<16} {:>8}  {:>11}  {:>11}  {}\n",
+        "{:<width$}  {:<KIND$} {:>8}  {:>11}  {:>11}  {}\n",
         "run", "kind", "steps", "loss/value", "distance", "markers"
     );
     for o in outcomes {

@@ -166,3 +166,32 @@ fn saddle_examples_escape_as_documented() {
     );
     assert_eq!(run("chain-perturbed-gd")["markers"]["saddle_steps"].as_array().unwrap().len(), 5);
 }
+
+/// Loads an example by name.
+fn example(name: &str) -> harmonica::study::Study {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+    harmonica::study::load(&path).unwrap_or_else(|e| panic!("{}", e.render()))
+}
+
+#[test]
+fn study_language_twins_mean_the_same_as_the_yaml() {
+    for stem in ["sgd_lab", "sgd_tuning"] {
+        let yaml = example(&format!("{stem}.yaml"));
+        let dsl = example(&format!("{stem}.study"));
+        assert_eq!(yaml, dsl, "{stem}");
+    }
+}
+
+#[test]
+fn experiments_and_the_sgd_objective_print_and_read_back() {
+    use harmonica::study::{parse_str, print, Format};
+    let names = ["sgd_lab.yaml", "sgd_tuning.yaml", "saddles.yaml", "two_phase.yaml", "paper_sgd.yaml"];
+    for name in names {
+        let study = example(name);
+        for format in [Format::Study, Format::Yaml] {
+            let text = print::study(&study, format, &[]);
+            let back = parse_str(&text, format, &study.base_dir).unwrap_or_else(|d| panic!("{name}: {d}\n{text}"));
+            assert_eq!(back, study, "{name} as {format:?}:\n{text}");
+        }
+    }
+}

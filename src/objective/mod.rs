@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::exec::Supervisor;
 
 use crate::space::{Config, Space};
-use crate::study::{ObjectiveKind, ObjectiveSpec};
+use crate::study::{ObjectiveKind, ObjectiveSpec, SgdObjectiveSpec};
 
 /// Everything an objective may read about one trial.
 #[derive(Clone, Copy, Debug)]
@@ -124,7 +124,10 @@ pub fn build(spec: &ObjectiveSpec, base_dir: &Path, seed: u64) -> Result<Box<dyn
             Box::new(synthetic::TreePolynomial::sparse(*n, terms.clone(), *noise, seed))
         }
         ObjectiveKind::Command(cmd) => Box::new(command::CommandObjective::new(cmd, base_dir, seed)?),
-        ObjectiveKind::Sgd(spec) => Box::new(sgd::SgdObjective::new(spec.clone(), seed)),
+        ObjectiveKind::Sgd(spec) => {
+            let spec = SgdObjectiveSpec { base: spec.base.resolved(base_dir), ..spec.clone() };
+            Box::new(sgd::SgdObjective::new(spec, seed))
+        }
     })
 }
 

@@ -124,6 +124,15 @@ impl TwoLayerConfig {
         }
     }
 
+    /// The settings with a relative teacher file resolved against `base_dir`.
+    pub fn resolved(&self, base_dir: &std::path::Path) -> Self {
+        let mut cfg = self.clone();
+        if let TeacherSpec::File(p) = &self.teacher {
+            cfg.teacher = TeacherSpec::File(base_dir.join(p));
+        }
+        cfg
+    }
+
     /// The batch size, if the method samples batches.
     pub fn batch(&self) -> Option<usize> {
         match self.method {

@@ -22,7 +22,7 @@ const PARAM_TYPES: &[&str] = &["bool", "choice", "int", "float"];
 /// Reads a whole study.
 pub fn study(doc: &Node, base_dir: &Path) -> Result<Study, Diagnostic> {
     let mut f = Fields::new(doc, "the study")?;
-    let experiment = f.opt("experiment", |n| experiment::experiment(n, base_dir))?.unwrap_or_default();
+    let experiment = f.opt("experiment", experiment::experiment)?.unwrap_or_default();
     // A file holding only an experiment needs no study name.
     let name = match f.get("study") {
         None if !experiment.is_empty() => "experiment".to_owned(),
@@ -31,21 +31,17 @@ pub fn study(doc: &Node, base_dir: &Path) -> Result<Study, Diagnostic> {
     let seed = f.or("seed", 0, |n| n.as_i64().and_then(|s| as_seed(s, n)))?;
     let space_node = f.get("space");
     let space = space_node.map(space).transpose()?;
-    let objective = f.opt("objective", |n| objective_in(n, base_dir))?;
+    let objective = f.opt("objective", objective)?;
     if let (Some(node), Some(ObjectiveSpec { kind: ObjectiveKind::Sgd(spec), .. })) = (space_node, &objective) {
         experiment::check_tuned(node, spec)?;
     }
     let optimizer = f.or("optimizer", OptimizerSpec::default(), optimizer)?;
     let execution = f.or("execution", Execution::default(), execution)?;
     f.finish(STUDY_KEYS)?;
-<<<<<<< HEAD
     if let Some(ObjectiveSpec { kind: ObjectiveKind::Command(spec), .. }) = &objective {
         super::command::check_placeholders(spec, space.as_ref())?;
     }
-    Ok(Study { name, seed, space, objective, optimizer, execution, base_dir: base_dir.to_path_buf() })
-=======
     Ok(Study { name, seed, space, objective, optimizer, execution, experiment, base_dir: base_dir.to_path_buf() })
->>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
 }
 
 fn study_name(node: &Node) -> Result<String, Diagnostic> {
@@ -165,13 +161,8 @@ fn scalar(node: &Node) -> Result<ParamValue, Diagnostic> {
     }
 }
 
-/// Reads `objective:`; relative paths resolve from the current directory.
+/// Reads `objective:`.
 pub fn objective(node: &Node) -> Result<ObjectiveSpec, Diagnostic> {
-    objective_in(node, Path::new("."))
-}
-
-/// Reads `objective:`, resolving relative paths from `base_dir`.
-pub fn objective_in(node: &Node, base_dir: &Path) -> Result<ObjectiveSpec, Diagnostic> {
     let mut f = Fields::new(node, "the objective")?;
     let ty_node = f.require("type")?;
     let direction = f.or("direction", Direction::Minimize, direction)?;
@@ -188,11 +179,8 @@ pub fn objective_in(node: &Node, base_dir: &Path) -> Result<ObjectiveSpec, Diagn
             let noise = f.or("noise", 0.0, non_negative)?;
             (ObjectiveKind::SparsePolynomial { n, terms, noise }, &["type", "direction", "n", "terms", "noise"])
         }
-<<<<<<< HEAD
         "command" => (ObjectiveKind::Command(super::command::read(&mut f)?), super::command::COMMAND_KEYS),
-=======
-        "sgd" => (ObjectiveKind::Sgd(experiment::sgd_objective(&mut f, base_dir)?), experiment::sgd_objective_keys()),
->>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
+        "sgd" => (ObjectiveKind::Sgd(experiment::sgd_objective(&mut f)?), experiment::sgd_objective_keys()),
         other => return Err(unknown_kind("objective type", other, ty_node, ObjectiveKind::NAMES)),
     };
     f.finish(known)?;

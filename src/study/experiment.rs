@@ -2,8 +2,6 @@
 //! checked SGD-lab settings. Both study forms reach these readers through the tree,
 //! so the block reads the same in YAML and in the study language.
 
-use std::path::Path;
-
 use super::diagnostics::{did_you_mean, Diagnostic};
 use super::doc::{Fields, Node, Value};
 use crate::sgd::net::Model;
@@ -86,7 +84,7 @@ const SGD_OBJECTIVE_KEYS: &[&str] =
 const MAX_D: usize = 4096;
 
 /// Reads `experiment:`: a list of runs (a single run may be given as a map).
-pub fn experiment(node: &Node, base_dir: &Path) -> Result<Vec<ExperimentRun>, Diagnostic> {
+pub fn experiment(node: &Node) -> Result<Vec<ExperimentRun>, Diagnostic> {
     let items = match &node.value {
         Value::List(items) => items.as_slice(),
         Value::Map(_) => std::slice::from_ref(node),
@@ -97,7 +95,7 @@ pub fn experiment(node: &Node, base_dir: &Path) -> Result<Vec<ExperimentRun>, Di
     }
     let mut runs: Vec<ExperimentRun> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        for run in self::run(item, i, base_dir)? {
+        for run in self::run(item, i)? {
             if runs.iter().any(|r| r.name == run.name) {
                 let at = Fields::new(item, "a run")?.get("name").map_or(item.span, |n| n.span);
                 return Err(Diagnostic::new(format!("two runs are named `{}`", run.name), at));
@@ -109,14 +107,14 @@ pub fn experiment(node: &Node, base_dir: &Path) -> Result<Vec<ExperimentRun>, Di
 }
 
 /// One list item: a run, or several when it sweeps `seeds`.
-fn run(node: &Node, index: usize, base_dir: &Path) -> Result<Vec<ExperimentRun>, Diagnostic> {
+fn run(node: &Node, index: usize) -> Result<Vec<ExperimentRun>, Diagnostic> {
     let mut f = Fields::new(node, "a run")?;
     let name = f.opt("name", |n| n.as_str().map(str::to_owned))?.unwrap_or_else(|| format!("run{}", index + 1));
     let ty = f.require("type")?;
     let seeds = f.opt("seeds", seed_list)?;
     let spec = match ty.as_str()? {
         "two_layer" => {
-            let cfg = two_layer(&mut f, base_dir)?;
+            let cfg = two_layer(&mut f)?;
             f.finish(TWO_LAYER_KEYS)?;
             RunSpec::TwoLayer(cfg)
         }
@@ -200,11 +198,11 @@ fn model(node: &Node) -> Result<Model, Diagnostic> {
 }
 
 /// The two-layer settings shared by experiment runs and the `sgd` objective.
-fn two_layer_common(f: &mut Fields, base_dir: &Path) -> Result<TwoLayerConfig, Diagnostic> {
+fn two_layer_common(f: &mut Fields) -> Result<TwoLayerConfig, Diagnostic> {
     let model = f.or("model", Model::ResLink, model)?;
     let d = f.or("d", 20, width)?;
     let defaults = TwoLayerConfig::new(model, d);
-    let teacher = f.or("teacher", defaults.teacher.clone(), |n| teacher(n, base_dir))?;
+    let teacher = f.or("teacher", defaults.teacher.clone(), teacher)?;
     let init = f.or("init", defaults.init.clone(), init)?;
     let (method, lr, momentum) = f.or("optimizer", (Method::Gd, defaults.lr, 0.0), two_layer_optimizer)?;
     let seed = f.or("seed", 0, seed)?;
@@ -212,8 +210,8 @@ fn two_layer_common(f: &mut Fields, base_dir: &Path) -> Result<TwoLayerConfig, D
     Ok(TwoLayerConfig { teacher, init, method, lr, momentum, seed, g_threshold, ..defaults })
 }
 
-fn two_layer(f: &mut Fields, base_dir: &Path) -> Result<TwoLayerConfig, Diagnostic> {
-    let mut cfg = two_layer_common(f, base_dir)?;
+fn two_layer(f: &mut Fields) -> Result<TwoLayerConfig, Diagnostic> {
+    let mut cfg = two_layer_common(f)?;
     let steps = f.opt("steps", Node::as_usize)?;
     let epochs = f.get("epochs");
     cfg.steps = match (steps, epochs, &cfg.method) {
@@ -230,7 +228,7 @@ fn two_layer(f: &mut Fields, base_dir: &Path) -> Result<TwoLayerConfig, Diagnost
     Ok(cfg)
 }
 
-fn teacher(node: &Node, base_dir: &Path) -> Result<TeacherSpec, Diagnostic> {
+fn teacher(node: &Node) -> Result<TeacherSpec, Diagnostic> {
     let mut f = Fields::new(node, "the teacher")?;
     let ty = f.require("type")?;
     let (spec, known): (TeacherSpec, &[&str]) = match ty.as_str()? {
@@ -240,7 +238,8 @@ fn teacher(node: &Node, base_dir: &Path) -> Result<TeacherSpec, Diagnostic> {
             (TeacherSpec::Orthogonal { scale, haar: f.or("haar", false, Node::as_bool)? }, &["type", "scale", "haar"])
         }
         "identity" => (TeacherSpec::Identity { scale: f.require("scale").and_then(non_negative)? }, &["type", "scale"]),
-        "file" => (TeacherSpec::File(base_dir.join(f.require("path")?.as_str()?)), &["type", "path"]),
+        // Kept as written; runs resolve it against the study's directory.
+        "file" => (TeacherSpec::File(f.require("path")?.as_str()?.into()), &["type", "path"]),
         other => return Err(unknown("teacher type", other, ty, &["gaussian", "orthogonal", "identity", "file"])),
     };
     f.finish(known)?;
@@ -445,8 +444,8 @@ fn perturbed(f: &mut Fields, problem: &Problem) -> Result<SaddleOptimizer, Diagn
 
 /// Reads an `sgd` objective's settings (the objective's `type` and `direction` are
 /// read by the caller).
-pub fn sgd_objective(f: &mut Fields, base_dir: &Path) -> Result<SgdObjectiveSpec, Diagnostic> {
-    let mut base = two_layer_common(f, base_dir)?;
+pub fn sgd_objective(f: &mut Fields) -> Result<SgdObjectiveSpec, Diagnostic> {
+    let mut base = two_layer_common(f)?;
     base.steps = f.require("steps")?.as_usize()?;
     // Tuning reads only the final state: log the ends alone.
     base.log_every = base.steps.max(1);

@@ -89,22 +89,15 @@ pub enum ObjectiveKind {
         /// Amplitude of uniform noise added to each evaluation.
         noise: f64,
     },
-<<<<<<< HEAD
     /// An external program run once per trial (see [`command`]).
     Command(CommandSpec),
-=======
     /// Training the two-layer net of the SGD lab, with the tuned settings applied.
     Sgd(SgdObjectiveSpec),
->>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
 }
 
 impl ObjectiveKind {
     /// Every objective type name a study may use.
-<<<<<<< HEAD
-    pub const NAMES: &'static [&'static str] = &["tree_polynomial", "sparse_polynomial", "command"];
-=======
-    pub const NAMES: &'static [&'static str] = &["tree_polynomial", "sparse_polynomial", "sgd"];
->>>>>>> f6b500a (Experiment blocks in study files and harmonica experiment: summary table, JSON, CSV traces, SVG charts; the sgd objective)
+    pub const NAMES: &'static [&'static str] = &["tree_polynomial", "sparse_polynomial", "command", "sgd"];
 }
 
 /// Which Lasso solver fits a stage.

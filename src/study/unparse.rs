@@ -26,6 +26,9 @@ pub fn study(s: &Study) -> Node {
     if let Some(e) = execution(&s.execution) {
         m.push(entry("execution", e));
     }
+    if !s.experiment.is_empty() {
+        m.push(entry("experiment", list(s.experiment.iter().map(experiment::run).collect())));
+    }
     map(m)
 }
 
@@ -82,6 +85,7 @@ pub fn objective(o: &ObjectiveSpec) -> Node {
             m.push(entry("noise", float(*noise)));
         }
         ObjectiveKind::Command(c) => command(&mut m, c),
+        ObjectiveKind::Sgd(spec) => experiment::sgd_objective(&mut m, spec),
     }
     map(m)
 }
@@ -109,6 +113,7 @@ fn objective_type(kind: &ObjectiveKind) -> &'static str {
         ObjectiveKind::TreePolynomial { .. } => "tree_polynomial",
         ObjectiveKind::SparsePolynomial { .. } => "sparse_polynomial",
         ObjectiveKind::Command(_) => "command",
+        ObjectiveKind::Sgd(_) => "sgd",
     }
 }
 
@@ -185,6 +190,138 @@ pub fn execution(e: &Execution) -> Option<Node> {
         m.push(entry("max_failure_fraction", float(f)));
     }
     (!m.is_empty()).then(|| map(m))
+}
+
+/// The SGD lab's settings (the `experiment` block and the `sgd` objective).
+mod experiment {
+    use super::{entry, float, list, map, path, str, uint, Key, Node};
+    use crate::sgd::saddle::{Method as SaddleMethod, Problem, SaddleConfig, Start};
+    use crate::sgd::two_layer::{InitSpec, Method, TeacherSpec, TwoLayerConfig};
+    use crate::study::{ExperimentRun, RunSpec, SgdMetric, SgdObjectiveSpec};
+
+    /// One run, every setting written out (a `seeds` sweep is already expanded).
+    pub fn run(r: &ExperimentRun) -> Node {
+        // `type` first, so the study language prints the run as `two_layer { ... }`.
+        let kind = match &r.spec {
+            RunSpec::TwoLayer(_) => "two_layer",
+            RunSpec::Saddle(..) => "saddle",
+        };
+        let mut m = vec![entry("type", str(kind)), entry("name", str(&r.name))];
+        match &r.spec {
+            RunSpec::TwoLayer(c) => {
+                two_layer(&mut m, c);
+                m.push(entry("steps", uint(c.steps as u64)));
+                m.push(entry("log_every", uint(c.log_every as u64)));
+            }
+            RunSpec::Saddle(c, preset) => {
+                saddle(&mut m, c, preset.as_ref().map(|(j, _)| j));
+            }
+        }
+        map(m)
+    }
+
+    /// The `sgd` objective's settings after `type` and `direction`.
+    pub fn sgd_objective(m: &mut Vec<(Key, Node)>, spec: &SgdObjectiveSpec) {
+        let metric = match spec.metric {
+            SgdMetric::Loss => "loss",
+            SgdMetric::Distance => "distance",
+            SgdMetric::LogLoss => "log_loss",
+        };
+        m.push(entry("metric", str(metric)));
+        two_layer(m, &spec.base);
+        m.push(entry("steps", uint(spec.base.steps as u64)));
+    }
+
+    fn two_layer(m: &mut Vec<(Key, Node)>, c: &TwoLayerConfig) {
+        m.push(entry("model", str(c.model.name())));
+        m.push(entry("d", uint(c.d as u64)));
+        let teacher = match &c.teacher {
+            TeacherSpec::Gaussian { norm } => vec![entry("type", str("gaussian")), entry("norm", float(*norm))],
+            TeacherSpec::Orthogonal { scale, haar } => vec![
+                entry("type", str("orthogonal")),
+                entry("scale", float(*scale)),
+                entry("haar", super::node(super::Value::Bool(*haar))),
+            ],
+            TeacherSpec::Identity { scale } => vec![entry("type", str("identity")), entry("scale", float(*scale))],
+            TeacherSpec::File(p) => vec![entry("type", str("file")), entry("path", path(p))],
+        };
+        m.push(entry("teacher", map(teacher)));
+        let init = match &c.init {
+            InitSpec::Zero => vec![entry("type", str("zero"))],
+            InitSpec::Gaussian { norm } => vec![entry("type", str("gaussian")), entry("norm", float(*norm))],
+        };
+        m.push(entry("init", map(init)));
+        let mut opt = match &c.method {
+            Method::Gd => vec![entry("type", str("gd"))],
+            Method::Sgd { batch } => vec![entry("type", str("sgd")), entry("batch", uint(*batch as u64))],
+            Method::Finite { batch, samples, test_samples } => vec![
+                entry("type", str("finite")),
+                entry("batch", uint(*batch as u64)),
+                entry("samples", uint(*samples as u64)),
+                entry("test_samples", uint(*test_samples as u64)),
+            ],
+        };
+        opt.push(entry("lr", float(c.lr)));
+        opt.push(entry("momentum", float(c.momentum)));
+        m.push(entry("optimizer", map(opt)));
+        m.push(entry("seed", uint(c.seed)));
+        m.push(entry("g_threshold", float(c.g_threshold)));
+    }
+
+    fn saddle(m: &mut Vec<(Key, Node)>, c: &SaddleConfig, preset: Option<&crate::sgd::saddle::Jin2017>) {
+        let problem = match &c.problem {
+            Problem::QuadraticQuartic => vec![entry("type", str("quadratic_quartic"))],
+            Problem::Chain { d, l, gamma, tau } => vec![
+                entry("type", str("chain")),
+                entry("d", uint(*d as u64)),
+                entry("l", float(*l)),
+                entry("gamma", float(*gamma)),
+                entry("tau", float(*tau)),
+            ],
+            Problem::TensorOne { d } => vec![entry("type", str("tensor_one")), entry("d", uint(*d as u64))],
+            Problem::TensorAll { d } => vec![entry("type", str("tensor_all")), entry("d", uint(*d as u64))],
+        };
+        m.push(entry("problem", map(problem)));
+        let start = match &c.start {
+            Start::Point(p) => list(p.iter().map(|x| float(*x)).collect()),
+            Start::Saddle => str("saddle"),
+            Start::Random { .. } => str("random"),
+        };
+        m.push(entry("start", start));
+        let mut opt = match &c.method {
+            SaddleMethod::Gd => vec![entry("type", str("gd"))],
+            SaddleMethod::NoisyGd { sigma } => vec![entry("type", str("noisy_gd")), entry("sigma", float(*sigma))],
+            SaddleMethod::PerturbedGd { radius, g_thres, t_thres } => vec![
+                entry("type", str("perturbed_gd")),
+                entry("radius", float(*radius)),
+                entry("g_thres", float(*g_thres)),
+                entry("t_thres", uint(*t_thres as u64)),
+            ],
+        };
+        opt.push(entry("lr", float(c.lr)));
+        if let Some(j) = preset {
+            // The constants are kept so the preset's record survives; the explicit
+            // knobs above are the values it computed (or overrides).
+            opt.push(entry("preset", str("jin2017")));
+            for (k, v) in [
+                ("l", j.l),
+                ("rho", j.rho),
+                ("epsilon", j.epsilon),
+                ("delta", j.delta),
+                ("delta_f", j.delta_f),
+                ("c", j.c),
+            ] {
+                opt.push(entry(k, float(v)));
+            }
+        }
+        m.push(entry("optimizer", map(opt)));
+        m.push(entry("steps", uint(c.steps as u64)));
+        if let Some(e) = c.escape_below {
+            m.push(entry("escape_below", float(e)));
+        }
+        m.push(entry("seed", uint(c.seed)));
+        m.push(entry("log_every", uint(c.log_every as u64)));
+    }
 }
 
 // Node builders. Spans are empty: an unparsed tree points at no source.
