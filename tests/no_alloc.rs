@@ -3,18 +3,26 @@
 //! GEMM call, so a step allocates exactly once per product it computes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use harmonica::sgd::two_layer::Method;
 use harmonica::sgd::{run_two_layer, Model, TwoLayerConfig};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Per thread, so the test harness's own threads do not count.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // A thread being torn down has no counter left; its allocations are not ours.
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
@@ -30,9 +38,9 @@ static GLOBAL: Counting = Counting;
 
 fn allocations(method: Method, steps: usize) -> usize {
     let cfg = TwoLayerConfig { method, steps, lr: 1e-3, log_every: steps, ..TwoLayerConfig::new(Model::ResLink, 12) };
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = count();
     let run = run_two_layer(&cfg);
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = count();
     assert!(run.is_ok());
     after - before
 }
