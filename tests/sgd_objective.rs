@@ -19,7 +19,7 @@ fn bits(p: &Prepared, lr: f64, identity: bool) -> Vec<i8> {
         ParamValue::Int(32),
         ParamValue::Float(0.4),
         ParamValue::Float(0.0),
-        ParamValue::Int(500),
+        ParamValue::Int(400),
         ParamValue::Bool(identity),
     ];
     let config = Config(

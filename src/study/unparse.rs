@@ -19,7 +19,11 @@ pub fn study(s: &Study) -> Node {
     if let Some(o) = &s.objective {
         m.push(entry("objective", objective(o)));
     }
-    m.push(entry("optimizer", optimizer(&s.optimizer)));
+    // A file holding only an experiment has no use for the default optimizer.
+    let experiment_only = s.objective.is_none() && !s.experiment.is_empty();
+    if !(experiment_only && s.optimizer == OptimizerSpec::default()) {
+        m.push(entry("optimizer", optimizer(&s.optimizer)));
+    }
     if let Some(sp) = &s.space {
         m.push(entry("space", space(sp)));
     }
