@@ -8,10 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps="${1:-5000}"
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet numpy
-fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -c 'import numpy' 2>/dev/null || .venv/bin/pip install --quiet numpy
 export OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_NUM_THREADS=1
 ours=$(cargo bench --quiet --bench sgd -- "$steps" | tee /dev/stderr | awk '/steps\/s/ {print $2; exit}')
 theirs=$(.venv/bin/python benches/sgd_numpy.py "$steps" | tee /dev/stderr | awk '/steps\/s/ {print $2; exit}')
