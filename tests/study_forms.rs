@@ -64,6 +64,24 @@ fn every_example_exists_in_both_forms_with_one_meaning() {
     }
 }
 
+/// Examples kept in YAML only (the experiment files) convert to the study
+/// language and read back with the same meaning.
+#[test]
+fn yaml_only_examples_convert_to_the_study_language_and_back() {
+    let yaml_only: Vec<PathBuf> = study_files()
+        .into_iter()
+        .filter(|p| Format::of(p) == Some(Format::Yaml) && !p.with_extension("study").exists())
+        .collect();
+    assert!(!yaml_only.is_empty());
+    for path in yaml_only {
+        let study = load(&path);
+        let text = print::study(&study, Format::Study, &[]);
+        let back = study::parse_str(&text, Format::Study, &study.base_dir)
+            .unwrap_or_else(|d| panic!("{}: {d}\n{text}", path.display()));
+        assert_eq!(back, study, "{}", path.display());
+    }
+}
+
 #[test]
 fn example_study_files_are_canonical() {
     for path in study_files().into_iter().filter(|p| Format::of(p) == Some(Format::Study)) {
