@@ -65,6 +65,8 @@ enum Command {
     },
     /// Run the SGD-lab experiment of a study file: a summary table, or JSON, CSV traces, SVG charts.
     Experiment(ExperimentArgs),
+    /// The Jupyter kernel: run it (as Jupyter does), or install its kernelspec.
+    Kernel(KernelArgs),
 }
 
 /// Where a study's journal is.
@@ -117,6 +119,39 @@ struct ExperimentArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+struct KernelArgs {
+    /// The connection file Jupyter wrote (Jupyter passes it when it starts the kernel).
+    #[arg(long)]
+    connection_file: Option<PathBuf>,
+    #[command(subcommand)]
+    action: Option<KernelAction>,
+}
+
+#[derive(Subcommand, Debug)]
+enum KernelAction {
+    /// Install the `harmonica` kernelspec so Jupyter finds it.
+    Install(SpecPlace),
+    /// Remove the `harmonica` kernelspec.
+    Uninstall(SpecPlace),
+}
+
+/// Where a kernelspec lives (default: the user's Jupyter data directory).
+#[derive(clap::Args, Debug)]
+#[group(multiple = false)]
+struct SpecPlace {
+    /// The user's Jupyter data directory (the default).
+    #[arg(long)]
+    user: bool,
+    /// PREFIX/share/jupyter/kernels.
+    #[arg(long, value_name = "DIR")]
+    prefix: Option<PathBuf>,
+    /// The active Python environment's sys.prefix (a virtualenv, conda env).
+    #[arg(long)]
+    sys_prefix: bool,
+}
+
+#[derive(clap::Args, Debug)]
 struct RunArgs {
     /// The study file (.study or .yaml).
     study: PathBuf,
@@ -165,6 +200,36 @@ pub fn main() -> ExitCode {
         Command::Trials { at, format } => trials(&at, format),
         Command::Best { at, json } => best(&at, json),
         Command::Experiment(args) => experiment(&args),
+        Command::Kernel(args) => kernel(args),
+    }
+}
+
+fn kernel(args: KernelArgs) -> ExitCode {
+    use crate::kernel::install::{self, Location};
+    let place = |p: SpecPlace| match (p.prefix, p.sys_prefix) {
+        (Some(dir), _) => Location::Prefix(dir),
+        (None, true) => Location::SysPrefix,
+        (None, false) => Location::User,
+    };
+    let result = match (args.action, args.connection_file) {
+        (Some(KernelAction::Install(p)), _) => std::env::current_exe()
+            .map_err(|e| format!("cannot find the harmonica binary: {e}"))
+            .and_then(|exe| install::install(&place(p), &exe).map_err(|e| e.to_string()))
+            .map(|dir| println!("installed the harmonica kernelspec in {}", dir.display())),
+        (Some(KernelAction::Uninstall(p)), _) => {
+            install::uninstall(&place(p)).map(|dir| println!("removed {}", dir.display())).map_err(|e| e.to_string())
+        }
+        (None, Some(file)) => crate::kernel::run(&file).map_err(|e| e.to_string()),
+        (None, None) => Err("`harmonica kernel` needs --connection-file FILE (Jupyter passes it), \
+                             or `install` / `uninstall`"
+            .into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
     }
 }
 

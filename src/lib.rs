@@ -8,6 +8,7 @@ pub mod cli;
 pub mod exec;
 pub mod experiment;
 pub mod harmonica;
+pub mod kernel;
 pub mod objective;
 pub mod plot;
 pub mod repl;

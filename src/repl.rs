@@ -80,6 +80,8 @@ fn execute(session: &Rc<RefCell<Session>>, code: &str, echo: bool) {
 }
 
 fn print_outputs(out: &Outputs) {
+    print!("{}", out.stdout());
+    eprint!("{}", out.stderr());
     let text = out.plain();
     if !text.is_empty() {
         print!("{text}");

@@ -186,3 +186,52 @@ fn no_study_yet_is_a_clear_error() {
     let mut s = Session::new();
     assert!(error(&mut s, "step").contains("no study yet: `load FILE`"));
 }
+
+#[test]
+fn print_and_warn_write_streams_not_results() {
+    let mut s = Session::new();
+    let out = s.execute("print \"hello, world\"").expect("print");
+    assert_eq!((out.stdout(), out.stderr(), out.plain()), ("hello, world\n", "", ""));
+    let out = s.execute("warn careful: two\\nlines").expect("warn");
+    assert_eq!((out.stdout(), out.stderr()), ("", "warning: careful: two\nlines\n"));
+}
+
+#[test]
+fn plots_are_svg_with_a_text_stand_in() {
+    let mut s = session();
+    assert!(error(&mut s, "plot convergence").contains("no successful trial to plot yet"));
+    text(&mut s, "step");
+    let out = s.execute("plot convergence").expect("plot");
+    assert_eq!(out.plain(), "[plot: best value so far over 300 evaluations; best -812.8416]");
+    let svg = out.get(output::SVG).expect("an SVG");
+    assert!(svg.starts_with("<svg") && svg.contains("best value so far"), "{svg}");
+    let values = s.execute("plot values").expect("plot values");
+    assert!(values.get(output::SVG).is_some_and(|v| v.contains("<circle")));
+    let e = error(&mut s, "plot convergance");
+    assert!(e.contains("no plot named `convergance`") && e.contains("did you mean `convergence`?"), "{e}");
+    assert_eq!(s.complete("plot v", 6), (5, vec!["values".to_owned()]));
+}
+
+#[test]
+fn save_plot_writes_the_last_plot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = session();
+    assert!(error(&mut s, "save plot x.svg").contains("nothing to save"));
+    text(&mut s, "step");
+    text(&mut s, "plot values");
+    let file = dir.path().join("values.svg");
+    assert_eq!(text(&mut s, &format!("save plot {}", file.display())), format!("wrote the plot to {}", file.display()));
+    assert!(std::fs::read_to_string(&file).expect("written").starts_with("<svg"));
+    assert!(error(&mut s, "save values.svg").contains("expected `save plot FILE`"));
+}
+
+#[test]
+fn completeness_is_three_way() {
+    use harmonica::session::Completeness::*;
+    let s = Session::new();
+    assert_eq!(s.completeness("step"), Complete);
+    assert_eq!(s.completeness("space: {x: [1, 2]}"), Complete);
+    assert_eq!(s.completeness("space: {x: [1, 2"), Incomplete);
+    assert_eq!(s.completeness("florp"), Invalid);
+    assert_eq!(s.completeness(""), Complete);
+}

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::output::{Outputs, Table, HTML};
+use super::output::{Outputs, Table, HTML, SVG};
+use super::plots;
 use super::{Args, Session, SessionError, Until};
 use crate::harmonica::{Event, Phase, StageReport, Trial};
 use crate::report;
@@ -55,6 +56,15 @@ pub static COMMANDS: &[Command] = &[
         run: set,
     },
     Command { name: "export", usage: "FILE", help: "write the trials to FILE (.csv or .json)", run: export },
+    Command {
+        name: "plot",
+        usage: "convergence | values",
+        help: "chart the best value so far, or every trial's value, as SVG",
+        run: plot,
+    },
+    Command { name: "save", usage: "plot FILE", help: "write the last plot to FILE (.svg)", run: save },
+    Command { name: "print", usage: "TEXT", help: "write TEXT to standard output", run: print },
+    Command { name: "warn", usage: "TEXT", help: "write TEXT to standard error as a warning", run: warn },
     Command { name: "history", usage: "", help: "the inputs run so far", run: history },
     Command { name: "help", usage: "[COMMAND]", help: "this list, or one command's help", run: help },
 ];
@@ -475,6 +485,65 @@ fn export(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
     Ok(Outputs::text(format!("wrote {} trials to {file}", done.len())))
 }
 
+fn plot(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
+    let Some(kind) = plots::Kind::named(a.text) else {
+        let names = plots::Kind::ALL.map(|(n, _)| n);
+        let mut d = Diagnostic::new(format!("no plot named `{}`", a.text), a.span());
+        d.help = did_you_mean(a.text, names).or_else(|| Some(format!("plots: {}", names.join(", "))));
+        return Err(SessionError { file: s.label(), source: a.code.to_owned(), diagnostic: d });
+    };
+    let p = s.prepared()?;
+    let trials = s.engine.as_ref().map_or(&[][..], |e| e.trials());
+    let values: Vec<Option<f64>> =
+        trials.iter().filter(|t| t.outcome.is_some()).map(|t| t.loss().map(|l| p.value(l))).collect();
+    let minimize = p.loss(1.0) > 0.0;
+    let series = plots::Series { values: &values, minimize, study: &p.study.name };
+    let svg = plots::svg(kind, &series).map_err(|e| s.fail(e))?;
+    let text = plot_text(kind, &values, minimize);
+    s.last_plot = Some(svg.clone());
+    Ok(Outputs::text(text).with(SVG, svg))
+}
+
+/// The plain-text stand-in for a chart: what it shows and where it ends.
+fn plot_text(kind: plots::Kind, values: &[Option<f64>], minimize: bool) -> String {
+    let best = plots::running_best(values, minimize).last().copied().flatten();
+    let what = match kind {
+        plots::Kind::Convergence => "best value so far",
+        plots::Kind::Values => "value of every trial",
+    };
+    match best {
+        Some(b) => format!("[plot: {what} over {} evaluations; best {b:.4}]", values.len()),
+        None => format!("[plot: {what}]"),
+    }
+}
+
+fn save(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
+    let Some(file) = a.text.strip_prefix("plot").map(|f| f.trim().trim_matches('"')).filter(|f| !f.is_empty()) else {
+        return Err(err(s, a, "expected `save plot FILE`", a.span()));
+    };
+    let Some(svg) = &s.last_plot else {
+        return Err(s.fail("nothing to save: `plot convergence` draws a plot first"));
+    };
+    let path = s.cwd.join(file);
+    std::fs::write(&path, svg).map_err(|e| s.fail(format!("cannot write {}: {e}", path.display())))?;
+    Ok(Outputs::text(format!("wrote the plot to {file}")))
+}
+
+/// The text of `print` and `warn`: one string, quoted or not, ending in a newline.
+fn line_of(a: &Args) -> String {
+    let t = a.text;
+    let t = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(t);
+    format!("{}\n", t.replace("\\n", "\n"))
+}
+
+fn print(_: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
+    Ok(Outputs::empty().with_stdout(line_of(a)))
+}
+
+fn warn(_: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
+    Ok(Outputs::empty().with_stderr(format!("warning: {}", line_of(a))))
+}
+
 fn history(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
     no_args(s, a, "history")?;
     let mut text = String::new();
@@ -522,6 +591,9 @@ pub fn complete(s: &Session, code: &str, cursor: usize) -> (usize, Vec<String>) 
         Some("fix" | "unfix") if head.len() == 1 => params(),
         Some("load" | "export") => return (start, paths(word)),
         Some("help") => COMMANDS.iter().map(|c| c.name.to_owned()).collect(),
+        Some("plot") => plots::Kind::ALL.iter().map(|(n, _)| (*n).to_owned()).collect(),
+        Some("save") if head.len() == 1 => vec!["plot".to_owned()],
+        Some("save") => return (start, paths(word)),
         Some("trials") => {
             ["stage", "base", "failed", "ok", "sort", "top", "value", "id"].iter().map(|w| (*w).to_owned()).collect()
         }

@@ -4,6 +4,7 @@
 
 mod commands;
 pub mod output;
+pub mod plots;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,6 +69,17 @@ pub enum ProgressEvent {
     BatchDone,
 }
 
+/// Whether an input is ready to run, as a front end's `is_complete` asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completeness {
+    /// A whole input: run it.
+    Complete,
+    /// The parser ran out of input: read more lines.
+    Incomplete,
+    /// It cannot run however it goes on (an unknown command, a syntax error).
+    Invalid,
+}
+
 /// A progress callback.
 pub type ProgressFn = Box<dyn Fn(&ProgressEvent) + Send + Sync>;
 
@@ -93,6 +105,8 @@ pub struct Session {
     interrupt: Arc<AtomicBool>,
     progress: Option<ProgressFn>,
     cwd: PathBuf,
+    /// The SVG of the last `plot`, for `save plot FILE`.
+    last_plot: Option<String>,
 }
 
 impl Default for Session {
@@ -133,6 +147,7 @@ impl Session {
             interrupt: Arc::new(AtomicBool::new(false)),
             progress: None,
             cwd,
+            last_plot: None,
         }
     }
 
@@ -207,6 +222,23 @@ impl Session {
             return true;
         }
         !matches!(study::parse_fragment(code), Err(d) if d.message.starts_with(study::INCOMPLETE))
+    }
+
+    /// Whether `code` is complete, incomplete or invalid, decided by the parser.
+    pub fn completeness(&self, code: &str) -> Completeness {
+        let t = code.trim();
+        let word = first_word(t);
+        if t.is_empty() || t.starts_with('#') || commands::find(word).is_some() {
+            return Completeness::Complete;
+        }
+        if !is_statement(word) {
+            return Completeness::Invalid;
+        }
+        match study::parse_fragment(code) {
+            Ok(_) => Completeness::Complete,
+            Err(d) if d.message.starts_with(study::INCOMPLETE) => Completeness::Incomplete,
+            Err(_) => Completeness::Invalid,
+        }
     }
 
     /// Completions for the word before `cursor`: (start of the word, candidates).

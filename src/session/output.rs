@@ -13,12 +13,16 @@ pub const SVG: &str = "image/svg+xml";
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outputs {
     bundle: Vec<(&'static str, String)>,
+    /// Text for standard output (what `print` writes), shown before the result.
+    stdout: String,
+    /// Text for standard error (warnings), shown before the result.
+    stderr: String,
 }
 
 impl Outputs {
     /// Plain text only.
     pub fn text(text: impl Into<String>) -> Self {
-        Self { bundle: vec![(TEXT, text.into())] }
+        Self { bundle: vec![(TEXT, text.into())], ..Self::default() }
     }
 
     /// Nothing to show.
@@ -31,6 +35,28 @@ impl Outputs {
         self.bundle.retain(|(m, _)| *m != mime);
         self.bundle.push((mime, data.into()));
         self
+    }
+
+    /// Adds text for standard output.
+    pub fn with_stdout(mut self, text: impl AsRef<str>) -> Self {
+        self.stdout.push_str(text.as_ref());
+        self
+    }
+
+    /// Adds text for standard error (a warning).
+    pub fn with_stderr(mut self, text: impl AsRef<str>) -> Self {
+        self.stderr.push_str(text.as_ref());
+        self
+    }
+
+    /// What the input wrote to standard output.
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+
+    /// What the input wrote to standard error.
+    pub fn stderr(&self) -> &str {
+        &self.stderr
     }
 
     /// The plain-text representation.
@@ -60,6 +86,8 @@ impl Outputs {
         if let Some(svg) = next.get(SVG).or(self.get(SVG)) {
             out = out.with(SVG, svg.to_owned());
         }
+        out.stdout = self.stdout + &next.stdout;
+        out.stderr = self.stderr + &next.stderr;
         out
     }
 }
