@@ -173,7 +173,7 @@ fn stage_outputs(s: &Session, r: &StageReport) -> Outputs {
         r.free_bits,
         r.nonzeros,
         r.alpha,
-        terms_table(s, r).html()
+        terms_html(s, r)
     );
     Outputs::text(text).with(HTML, html)
 }
@@ -187,6 +187,30 @@ fn terms_table(s: &Session, r: &StageReport) -> Table {
         }
     }
     t
+}
+
+/// The terms as an HTML table with a bar per coefficient, its length |coef| / max
+/// |coef| (blue when the term lowers the objective, orange when it raises it).
+fn terms_html(s: &Session, r: &StageReport) -> String {
+    let Some(p) = &s.prepared else { return String::new() };
+    let max = r.terms.iter().map(|t| t.coef.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let mut html = format!(
+        "<table><caption>stage {} terms</caption><thead><tr><th>coef</th><th></th><th>monomial</th></tr></thead><tbody>",
+        r.stage + 1
+    );
+    for term in &r.terms {
+        let width = (term.coef.abs() / max * 120.0).round();
+        let color = if term.coef < 0.0 { "#1f77b4" } else { "#ff7f0e" };
+        let _ = write!(
+            html,
+            "<tr><td style=\"text-align:right\">{:+.4}</td><td style=\"text-align:left\"><div style=\"width:{width}px;\
+             height:0.8em;background:{color}\"></div></td><td style=\"text-align:left\">{}</td></tr>",
+            term.coef,
+            super::output::escape(&p.space.monomial_name(&term.bits))
+        );
+    }
+    html.push_str("</tbody></table>");
+    html
 }
 
 fn stage_report<'a>(s: &'a Session, a: &Args) -> Result<&'a StageReport, SessionError> {
@@ -213,7 +237,7 @@ fn terms(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
     if r.terms.is_empty() {
         return Ok(Outputs::text(format!("stage {} learned nothing: the Lasso kept no term", r.stage + 1)));
     }
-    Ok(terms_table(s, r).outputs())
+    Ok(Outputs::text(terms_table(s, r).text()).with(HTML, terms_html(s, r)))
 }
 
 fn fixed(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {

@@ -91,6 +91,7 @@ fn draw(out: &mut String, title: &str, y_label: &str, points: &[(f64, f64)], lin
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
         .margin(12)
+        .margin_right(28)
         .x_label_area_size(36)
         .y_label_area_size(64)
         .build_cartesian_2d(1.0..x_max, y_lo..y_hi)
