@@ -230,8 +230,10 @@ fn completeness_is_three_way() {
     use harmonica::session::Completeness::*;
     let s = Session::new();
     assert_eq!(s.completeness("step"), Complete);
-    assert_eq!(s.completeness("space: {x: [1, 2]}"), Complete);
-    assert_eq!(s.completeness("space: {x: [1, 2"), Incomplete);
+    assert_eq!(s.completeness("optimizer harmonica { samples: 100 }"), Complete);
+    assert_eq!(s.completeness("optimizer harmonica {\n  samples: 100\n"), Incomplete);
+    assert_eq!(s.completeness("space {\n  batch: {16, 32"), Incomplete);
+    assert_eq!(s.completeness("space { x: }"), Invalid);
     assert_eq!(s.completeness("florp"), Invalid);
     assert_eq!(s.completeness(""), Complete);
 }

@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn completion_reports_code_point_positions() {
         let s = Session::new();
-        let reply = complete(&s, &json!({"code": "é st", "cursor_pos": 4}));
+        let reply = complete(&s, &json!({"code": "é\nst", "cursor_pos": 4}));
         assert_eq!(reply["cursor_start"], 2);
         assert_eq!(reply["cursor_end"], 4);
         let matches: Vec<&str> = reply["matches"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -195,7 +195,7 @@ mod tests {
         let s = Session::new();
         assert_eq!(is_complete(&s, &json!({"code": "step"}))["status"], "complete");
         assert_eq!(is_complete(&s, &json!({"code": "florp"}))["status"], "invalid");
-        assert_eq!(is_complete(&s, &json!({"code": "space: {x: [1, 2"}))["status"], "incomplete");
+        assert_eq!(is_complete(&s, &json!({"code": "space {\n  batch: {16, 32"}))["status"], "incomplete");
         assert_eq!(is_complete(&s, &json!({}))["status"], "complete");
     }
 

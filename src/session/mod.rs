@@ -228,7 +228,7 @@ impl Session {
     pub fn completeness(&self, code: &str) -> Completeness {
         let t = code.trim();
         let word = first_word(t);
-        if t.is_empty() || t.starts_with('#') || commands::find(word).is_some() {
+        if t.is_empty() || t.starts_with('#') || (commands::find(word).is_some() && !opens_block(t)) {
             return Completeness::Complete;
         }
         if !is_statement(word) {

@@ -55,9 +55,9 @@ class HarmonicaKernelTests(jkt.KernelTests):
         {"text": "plot c", "matches": {"convergence"}},
         {"text": "fix x1", "matches": {"x1"} | {f"x1{i}" for i in range(10)}},
     ]
-    complete_code_samples = ["step", "best", "fix x3 = 1", "space: {x: [1, 2]}"]
-    incomplete_code_samples = ["space: {x: [1, 2", "objective: [1,"]
-    invalid_code_samples = ["florp", "steps 3"]
+    complete_code_samples = ["step", "best", "fix x3 = 1", "optimizer harmonica { samples: 100 }"]
+    incomplete_code_samples = ["optimizer harmonica {\n  samples: 100\n", "space {\n  batch: {16, 32"]
+    invalid_code_samples = ["florp", "steps 3", "space { x: }"]
     code_inspect_sample = "step"
     code_history_pattern = "help*"
     supported_history_operations = ("tail", "range", "search")
