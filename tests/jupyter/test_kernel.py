@@ -10,6 +10,7 @@ from __future__ import annotations
 import pathlib
 import queue
 import shutil
+import tempfile
 import time
 import unittest
 
@@ -113,11 +114,17 @@ class SignatureTests(unittest.TestCase):
     """Messages whose signature is wrong or missing are dropped, never executed."""
 
     def setUp(self) -> None:
-        self.km, self.kc = start_new_kernel(kernel_name=KERNEL)
+        self.log = tempfile.TemporaryFile()
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, stderr=self.log)
 
     def tearDown(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel()
+        self.log.close()
+
+    def assert_logged_a_drop(self) -> None:
+        self.log.seek(0)
+        self.assertIn("dropped a shell message: bad signature", self.log.read().decode())
 
     def send_forged(self, key: bytes) -> str:
         forged = Session(key=key, username="intruder")
@@ -151,11 +158,13 @@ class SignatureTests(unittest.TestCase):
         msg_id = self.send_forged(b"not-the-kernel-key")
         self.assert_no_trace_of(msg_id)
         self.assert_still_serving_and_clean()
+        self.assert_logged_a_drop()
 
     def test_a_missing_signature_is_not_executed(self) -> None:
         msg_id = self.send_forged(b"")
         self.assert_no_trace_of(msg_id)
         self.assert_still_serving_and_clean()
+        self.assert_logged_a_drop()
 
     def assert_still_serving_and_clean(self) -> None:
         reply = self.kc.execute_interactive("history", timeout=30, output_hook=lambda m: None)
