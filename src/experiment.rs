@@ -49,11 +49,31 @@ impl Outcome {
 
 /// Runs every run of the study's experiment on `workers` threads, in study order.
 pub fn run_all(study: &Study, workers: usize) -> Result<Vec<Outcome>, String> {
+    run_all_with(study, workers, &|_| {}, &|| false)
+}
+
+/// Like [`run_all`], calling `done` after each run finishes; a run that has not
+/// started when `stop` returns true is skipped and reported as interrupted.
+pub fn run_all_with(
+    study: &Study,
+    workers: usize,
+    done: &(dyn Fn(&Outcome) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<Outcome>, String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers.max(1))
         .build()
         .map_err(|e| format!("cannot start the workers: {e}"))?;
-    Ok(pool.install(|| study.experiment.par_iter().with_max_len(1).map(|r| run_one(r, &study.base_dir)).collect()))
+    let one = |r: &ExperimentRun| {
+        let o = if stop() {
+            Outcome { run: r.clone(), result: Err("interrupted before it started".into()), seconds: 0.0 }
+        } else {
+            run_one(r, &study.base_dir)
+        };
+        done(&o);
+        o
+    };
+    Ok(pool.install(|| study.experiment.par_iter().with_max_len(1).map(one).collect()))
 }
 
 /// Runs one run; `base_dir` resolves relative paths (a teacher file).
@@ -169,6 +189,70 @@ fn saddle_settings(c: &SaddleConfig) -> Value {
 /// Width of the summary's kind column.
 const KIND: usize = 30;
 
+/// One row of the summary: what the run was and what it found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummaryRow {
+    /// The run's name.
+    pub name: String,
+    /// Model and method, or problem and method.
+    pub kind: String,
+    /// Steps run.
+    pub steps: usize,
+    /// The final loss (two-layer) or value (saddle).
+    pub value: f64,
+    /// The final distance to W* (two-layer runs).
+    pub distance: Option<f64>,
+    /// Phase markers, or the escape.
+    pub markers: String,
+    /// The curve the sparkline shows: the distance (two-layer) or the value (saddle).
+    pub curve: Vec<f64>,
+}
+
+/// The summary's row for one run, or why it failed.
+pub fn summary_row(o: &Outcome) -> Result<SummaryRow, String> {
+    let name = o.run.name.clone();
+    match (&o.run.spec, &o.result) {
+        (_, Err(e)) => Err(format!("failed: {e}")),
+        (RunSpec::TwoLayer(c), Ok(RunResult::TwoLayer(r))) => {
+            let m = &r.markers;
+            let f = &r.final_state;
+            let wrong = m.last_wrong_step.map_or("never".into(), |s| s.to_string());
+            let rate = m.phase2_rate.map_or("-".into(), |r| format!("{r:.3e}"));
+            Ok(SummaryRow {
+                name,
+                kind: format!("{} {}", c.model.name(), method_name(&c.method)),
+                steps: f.step,
+                value: f.loss,
+                distance: Some(f.distance),
+                markers: format!(
+                    "peak {:.4}@{} (start {:.4}), last wrong {wrong}, rate {rate}",
+                    m.peak_distance, m.peak_step, m.start_distance
+                ),
+                curve: r.trace.iter().map(|t| t.distance).collect(),
+            })
+        }
+        (RunSpec::Saddle(c, _), Ok(RunResult::Saddle(r))) => {
+            let escape = r.markers.escape_step.map_or("never escaped".into(), |s| format!("escaped at step {s}"));
+            let extra = match (&c.problem, r.markers.perturbations) {
+                (Problem::Chain { .. }, _) => format!(", saddles passed at {:?}", r.markers.saddle_steps),
+                (_, 0) => String::new(),
+                (_, 1) => ", 1 perturbation".into(),
+                (_, p) => format!(", {p} perturbations"),
+            };
+            Ok(SummaryRow {
+                name,
+                kind: format!("{} {}", c.problem.name(), saddle_method_name(&c.method)),
+                steps: c.steps,
+                value: r.value,
+                distance: None,
+                markers: format!("{escape}{extra}"),
+                curve: r.trace.iter().map(|t| t.value).collect(),
+            })
+        }
+        _ => Err("(mismatched result)".into()),
+    }
+}
+
 /// The summary table printed after the runs.
 pub fn summary(outcomes: &[Outcome]) -> String {
     let width = outcomes.iter().map(|o| o.run.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
@@ -177,47 +261,22 @@ pub fn summary(outcomes: &[Outcome]) -> String {
         "run", "kind", "steps", "loss/value", "distance", "markers"
     );
     for o in outcomes {
-        let _ = writeln!(s, "{}", summary_row(o, width));
+        let name = &o.run.name;
+        let _ = match summary_row(o) {
+            Err(e) => writeln!(s, "{name:<width$}  {e}"),
+            Ok(r) => writeln!(
+                s,
+                "{name:<width$}  {:<KIND$} {:>8}  {:>11.4e}  {:>11}  {}  {}",
+                r.kind,
+                r.steps,
+                r.value,
+                r.distance.map_or("-".into(), |d| format!("{d:.4e}")),
+                r.markers,
+                plot::sparkline(&r.curve, 24)
+            ),
+        };
     }
     s
-}
-
-fn summary_row(o: &Outcome, width: usize) -> String {
-    let name = &o.run.name;
-    match (&o.run.spec, &o.result) {
-        (_, Err(e)) => format!("{name:<width$}  failed: {e}"),
-        (RunSpec::TwoLayer(c), Ok(RunResult::TwoLayer(r))) => {
-            let m = &r.markers;
-            let f = &r.final_state;
-            let kind = format!("{} {}", c.model.name(), method_name(&c.method));
-            let wrong = m.last_wrong_step.map_or("never".into(), |s| s.to_string());
-            let rate = m.phase2_rate.map_or("-".into(), |r| format!("{r:.3e}"));
-            let line: Vec<f64> = r.trace.iter().map(|t| t.distance).collect();
-            format!(
-                "{name:<width$}  {kind:<KIND$} {:>8}  {:>11.4e}  {:>11.4e}  peak {:.4}@{} (start {:.4}), last wrong {wrong}, rate {rate}  {}",
-                f.step, f.loss, f.distance, m.peak_distance, m.peak_step, m.start_distance, plot::sparkline(&line, 24)
-            )
-        }
-        (RunSpec::Saddle(c, _), Ok(RunResult::Saddle(r))) => {
-            let kind = format!("{} {}", c.problem.name(), saddle_method_name(&c.method));
-            let escape = r.markers.escape_step.map_or("never escaped".into(), |s| format!("escaped at step {s}"));
-            let extra = match (&c.problem, r.markers.perturbations) {
-                (Problem::Chain { .. }, _) => format!(", saddles passed at {:?}", r.markers.saddle_steps),
-                (_, 0) => String::new(),
-                (_, 1) => ", 1 perturbation".into(),
-                (_, p) => format!(", {p} perturbations"),
-            };
-            let line: Vec<f64> = r.trace.iter().map(|t| t.value).collect();
-            format!(
-                "{name:<width$}  {kind:<KIND$} {:>8}  {:>11.4e}  {:>11}  {escape}{extra}  {}",
-                c.steps,
-                r.value,
-                "-",
-                plot::sparkline(&line, 24)
-            )
-        }
-        _ => format!("{name:<width$}  (mismatched result)"),
-    }
 }
 
 fn method_name(m: &Method) -> String {
@@ -278,17 +337,34 @@ pub fn write_csv(dir: &Path, outcomes: &[Outcome]) -> std::io::Result<Vec<PathBu
 pub fn svg(o: &Outcome) -> Result<Option<String>, plot::PlotError> {
     let title = &o.run.name;
     match (&o.run.spec, &o.result) {
-        (RunSpec::TwoLayer(_), Ok(RunResult::TwoLayer(r))) => two_layer_svg(title, r).map(Some),
+        (RunSpec::TwoLayer(_), Ok(RunResult::TwoLayer(r))) => {
+            plot::panels_svg(title, "step", &two_layer_panels(r), 900).map(Some)
+        }
         (RunSpec::Saddle(c, _), Ok(RunResult::Saddle(r))) => saddle_svg(title, c, r).map(Some),
         _ => Ok(None),
     }
 }
 
-fn line(name: &str, pts: impl Iterator<Item = (usize, f64)>) -> Series {
-    Series { name: name.into(), points: pts.map(|(s, v)| (s as f64, v)).collect() }
+/// The curves of one run over its steps, as panels (what the SVG chart of a
+/// two-layer run stacks, and what a terminal shows as sparklines).
+pub fn panels(o: &Outcome) -> Option<Vec<Panel>> {
+    match &o.result {
+        Ok(RunResult::TwoLayer(r)) => Some(two_layer_panels(r)),
+        Ok(RunResult::Saddle(r)) => Some(saddle_panels(r)),
+        Err(_) => None,
+    }
 }
 
-fn two_layer_svg(title: &str, r: &TwoLayerRun) -> Result<String, plot::PlotError> {
+/// One run's curves as sparklines, `width` characters each, under its name.
+pub fn sketch(o: &Outcome, width: usize) -> Option<String> {
+    panels(o).map(|p| plot::panels_text(&o.run.name, &p, width))
+}
+
+fn line(name: &str, pts: impl Iterator<Item = (usize, f64)>) -> Series {
+    Series::line(name, pts.map(|(s, v)| (s as f64, v)).collect())
+}
+
+fn two_layer_panels(r: &TwoLayerRun) -> Vec<Panel> {
     let m = &r.markers;
     let end = r.trace.last().map_or(1.0, |t| t.step as f64);
     let bands = vec![
@@ -309,17 +385,16 @@ fn two_layer_svg(title: &str, r: &TwoLayerRun) -> Result<String, plot::PlotError
     if t.iter().any(|t| t.test_loss.is_some()) {
         loss.push(line("test", t.iter().filter_map(|t| t.test_loss.map(|v| (t.step, v.max(1e-300).log10())))));
     }
-    let panels = [
+    vec![
         panel("||W - W*||_F", vec![line("distance", t.iter().map(|t| (t.step, t.distance)))], None),
         panel("log10 loss", loss, None),
         panel("g(W)", vec![line("g", t.iter().map(|t| (t.step, t.g)))], Some(0.0)),
         panel("cos(-grad L, W* - W)", vec![line("cosine", t.iter().map(|t| (t.step, t.cosine)))], Some(0.0)),
-    ];
-    plot::panels_svg(title, "step", &panels, 900)
+    ]
 }
 
 fn saddle_svg(title: &str, c: &SaddleConfig, r: &SaddleRun) -> Result<String, plot::PlotError> {
-    let traj = Series { name: "trajectory".into(), points: r.trace.iter().map(|t| (t.x, t.y)).collect() };
+    let traj = Series::line("trajectory", r.trace.iter().map(|t| (t.x, t.y)).collect());
     if c.problem.dim() == 2 && saddle::value(&c.problem, &[0.0, 0.0]).is_some() {
         let (x0, x1) = plot_box(traj.points.iter().map(|p| p.0), 1.2);
         let (y0, y1) = plot_box(traj.points.iter().map(|p| p.1), 2.0);
@@ -327,14 +402,17 @@ fn saddle_svg(title: &str, c: &SaddleConfig, r: &SaddleRun) -> Result<String, pl
         let f = move |x: f64, y: f64| saddle::value(&problem, &[x, y]).unwrap_or(f64::NAN);
         return plot::contour_svg(title, &f, (x0, x1), (y0, y1), 12, &[traj]);
     }
+    plot::panels_svg(title, "step", &saddle_panels(r), 900)
+}
+
+fn saddle_panels(r: &SaddleRun) -> Vec<Panel> {
     let value = line("f", r.trace.iter().map(|t| (t.step, t.value)));
     let grad = line("log10 ||grad f||", r.trace.iter().map(|t| (t.step, t.grad_norm.max(1e-300).log10())));
     let bands: Vec<Band> = escape_bands(r);
-    let panels = [
+    vec![
         Panel { title: "f".into(), series: vec![value], bands: bands.clone(), rule: None },
         Panel { title: "log10 ||grad f||".into(), series: vec![grad], bands, rule: None },
-    ];
-    plot::panels_svg(title, "step", &panels, 900)
+    ]
 }
 
 /// Shaded intervals: before escape, and one per saddle of a chain.
@@ -364,7 +442,7 @@ pub fn overlay_svg(problem: &Problem, outcomes: &[Outcome]) -> Result<Option<Str
         .iter()
         .filter_map(|o| match (&o.run.spec, &o.result) {
             (RunSpec::Saddle(c, _), Ok(RunResult::Saddle(r))) if &c.problem == problem => {
-                Some(Series { name: o.run.name.clone(), points: r.trace.iter().map(|t| (t.x, t.y)).collect() })
+                Some(Series::line(o.run.name.clone(), r.trace.iter().map(|t| (t.x, t.y)).collect()))
             }
             _ => None,
         })

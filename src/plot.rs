@@ -2,6 +2,8 @@
 //! trajectories, and terminal sparklines. Values in, SVG text out: no files, so the
 //! CLI, a REPL and a notebook kernel can all use them.
 
+use std::fmt::Write as _;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -25,6 +27,30 @@ pub struct Series {
     pub name: String,
     /// The points; non-finite ones are skipped.
     pub points: Vec<(f64, f64)>,
+    /// Joined by a line, or drawn as dots.
+    pub style: Style,
+}
+
+impl Series {
+    /// A line through `points`.
+    pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self { name: name.into(), points, style: Style::Line }
+    }
+
+    /// A dot at each of `points`.
+    pub fn dots(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self { name: name.into(), points, style: Style::Dots }
+    }
+}
+
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    /// Points joined in order.
+    #[default]
+    Line,
+    /// One dot per point (a scatter of values).
+    Dots,
 }
 
 /// A shaded x-interval with a label (e.g. a phase).
@@ -123,8 +149,11 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel, x_label: &st
     }
     for (i, s) in panel.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        chart
-            .draw_series(LineSeries::new(finite_points(s), color.stroke_width(2)))
+        let drawn = match s.style {
+            Style::Line => chart.draw_series(LineSeries::new(finite_points(s), color.stroke_width(2))),
+            Style::Dots => chart.draw_series(finite_points(s).map(|p| Circle::new(p, 2, color.mix(0.6).filled()))),
+        };
+        drawn
             .map_err(draw_err)?
             .label(s.name.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
@@ -271,6 +300,44 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
         .collect()
 }
 
+/// Panels as text for a terminal: the title, then one line per series with its
+/// y-axis label, a sparkline of `width` characters, and its first and last values.
+pub fn panels_text(title: &str, panels: &[Panel], width: usize) -> String {
+    let rows: Vec<(String, &Series)> = panels
+        .iter()
+        .flat_map(|p| {
+            p.series.iter().map(move |s| {
+                let label = if p.series.len() > 1 { format!("{} ({})", p.title, s.name) } else { p.title.clone() };
+                (label, s)
+            })
+        })
+        .collect();
+    let label_width = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+    let lines: Vec<(String, String, f64, f64)> = rows
+        .into_iter()
+        .filter_map(|(label, s)| {
+            let ys: Vec<f64> = finite_points(s).map(|p| p.1).collect();
+            Some((label, sparkline(&ys, width), *ys.first()?, *ys.last()?))
+        })
+        .collect();
+    let spark_width = lines.iter().map(|l| l.1.chars().count()).max().unwrap_or(0);
+    let mut out = format!("{title}\n");
+    for (label, line, first, last) in lines {
+        let _ = writeln!(out, "  {label:<label_width$}  {line:<spark_width$}  {} -> {}", short(first), short(last));
+    }
+    out
+}
+
+/// A number in at most about 9 characters: fixed point when it reads well, else scientific.
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || (1e-3..1e5).contains(&a) {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,21 +351,35 @@ mod tests {
 
     #[test]
     fn panels_render_to_svg() {
-        let series = Series { name: "d".into(), points: (0..50).map(|i| (i as f64, (i as f64).sin())).collect() };
+        let series = Series::line("d", (0..50).map(|i| (i as f64, (i as f64).sin())).collect());
         let panel = Panel {
             title: "sin".into(),
             series: vec![series],
             bands: vec![Band { from: 0.0, to: 10.0, label: "Phase I".into() }],
             rule: Some(0.0),
         };
-        let svg = panels_svg("test", "step", &[panel], 600).unwrap();
+        let svg = panels_svg("test", "step", std::slice::from_ref(&panel), 600).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("Phase I") && svg.contains("<polyline"));
+        let text = panels_text("test", &[panel], 8);
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.starts_with("test\n  sin  ") && text.ends_with("0.0000 -> -0.9538\n"), "{text}");
+    }
+
+    #[test]
+    fn dots_draw_circles() {
+        let panel = Panel {
+            title: "v".into(),
+            series: vec![Series::dots("v", vec![(1.0, 2.0), (2.0, 1.0)])],
+            ..Panel::default()
+        };
+        let svg = panels_svg("dots", "evaluation", &[panel], 600).unwrap();
+        assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
     }
 
     #[test]
     fn contour_lines_cross_the_saddle() {
         let f = |x: f64, y: f64| x * x - y * y;
-        let traj = Series { name: "gd".into(), points: vec![(1.0, 0.1), (0.5, 0.2)] };
+        let traj = Series::line("gd", vec![(1.0, 0.1), (0.5, 0.2)]);
         let svg = contour_svg("saddle", &f, (-1.0, 1.0), (-1.0, 1.0), 5, &[traj]).unwrap();
         assert!(svg.contains("<svg") && svg.contains("saddle"));
         let grid = sample_grid(&f, (-1.0, 1.0), (-1.0, 1.0), 4);

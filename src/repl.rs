@@ -79,14 +79,17 @@ fn execute(session: &Rc<RefCell<Session>>, code: &str, echo: bool) {
     let _ = std::io::stdout().flush();
 }
 
+/// Prints an input's streams, its text, then each display's text (a chart's
+/// sparklines; `save plot FILE` writes the SVG).
 fn print_outputs(out: &Outputs) {
     print!("{}", out.stdout());
     eprint!("{}", out.stderr());
-    let text = out.plain();
-    if !text.is_empty() {
-        print!("{text}");
-        if !text.ends_with('\n') {
-            println!();
+    for text in std::iter::once(out.plain()).chain(out.displays().iter().map(Outputs::plain)) {
+        if !text.is_empty() {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
         }
     }
 }

@@ -202,7 +202,10 @@ fn plots_are_svg_with_a_text_stand_in() {
     assert!(error(&mut s, "plot convergence").contains("no successful trial to plot yet"));
     text(&mut s, "step");
     let out = s.execute("plot convergence").expect("plot");
-    assert_eq!(out.plain(), "[plot: best value so far over 300 evaluations; best -812.8416]");
+    assert_eq!(
+        out.plain(),
+        "reference-ex2: best value so far\n  best value  █▇▃▃▃▂▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁  -103.0129 -> -812.8416\n  300 evaluations; best -812.8416\n"
+    );
     let svg = out.get(output::SVG).expect("an SVG");
     assert!(svg.starts_with("<svg") && svg.contains("best value so far"), "{svg}");
     let values = s.execute("plot values").expect("plot values");
@@ -236,4 +239,104 @@ fn completeness_is_three_way() {
     assert_eq!(s.completeness("space { x: }"), Invalid);
     assert_eq!(s.completeness("florp"), Invalid);
     assert_eq!(s.completeness(""), Complete);
+}
+
+/// A small two-phase run and a saddle escape: fast enough for every test.
+const EXPERIMENT: &str = "experiment: [
+  two_layer {
+    name: \"two-phase\"
+    d: 100
+    teacher: orthogonal { scale: 0.6 }
+    init: zero {}
+    optimizer: gd { lr: 0.001 }
+    steps: 300
+  },
+  saddle {
+    name: \"saddle-gd\"
+    problem: quadratic_quartic {}
+    start: [1.0, 1e-8]
+    optimizer: gd { lr: 0.1 }
+    steps: 300
+  },
+]
+";
+
+#[test]
+fn an_experiment_defined_in_the_session_runs_with_a_table_sparklines_and_charts() {
+    let mut s = session();
+    text(&mut s, "step");
+    assert!(error(&mut s, "experiment").contains("no experiment yet"));
+    assert_eq!(text(&mut s, EXPERIMENT), "defined experiment: 2 runs (two-phase, saddle-gd); `experiment` runs it");
+    // Defining an experiment leaves the tuning where it was.
+    assert!(text(&mut s, "report").starts_with("Stage 1:"));
+    let out = s.execute("experiment").expect("the experiment runs");
+    let plain = out.plain();
+    assert!(plain.starts_with("ran the experiment of reference-ex2: 2 runs in "), "{plain}");
+    assert!(plain.contains("two-phase  reslink gd") && plain.contains("peak 6.0320@52 (start 6.0000)"), "{plain}");
+    assert!(plain.contains("escaped at step 101"), "{plain}");
+    let html = out.get(output::HTML).expect("an HTML table");
+    assert!(html.contains("<th>markers</th>") && html.contains("<td>two-phase</td>"), "{html}");
+    let charts = out.displays();
+    assert_eq!(charts.len(), 2);
+    let two_phase = charts[0].plain();
+    assert!(two_phase.starts_with("two-phase\n  ||W - W*||_F  "), "{two_phase}");
+    assert!(two_phase.contains("6.0000 -> 5.6876") && two_phase.contains('█'), "{two_phase}");
+    assert!(charts.iter().all(|c| c.get(output::SVG).is_some_and(|svg| svg.starts_with("<svg"))));
+    assert!(charts[0].get(output::SVG).is_some_and(|svg| svg.contains("Phase I")));
+}
+
+#[test]
+fn plot_and_save_an_experiment_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Session::new();
+    assert!(error(&mut s, &format!("save experiment {}", dir.path().display())).contains("nothing to save"));
+    text(&mut s, EXPERIMENT);
+    text(&mut s, "experiment");
+    assert_eq!(s.complete("plot sad", 8), (5, vec!["saddle-gd".to_owned()]));
+    assert_eq!(s.complete("save e", 6), (5, vec!["experiment".to_owned()]));
+    let chart = s.execute("plot saddle-gd").expect("plot a run");
+    assert!(chart.plain().starts_with("saddle-gd\n  f  "), "{}", chart.plain());
+    assert!(chart.get(output::SVG).is_some_and(|svg| svg.contains("saddle-gd")));
+    let file = dir.path().join("saddle.svg");
+    text(&mut s, &format!("save plot {}", file.display()));
+    assert!(std::fs::read_to_string(&file).expect("written").contains("saddle-gd"));
+    let out = dir.path().join("runs");
+    assert_eq!(
+        text(&mut s, &format!("save experiment {}", out.display())),
+        format!("wrote 2 charts (.svg) and 2 traces (.csv) to {}", out.display())
+    );
+    for f in ["two-phase.svg", "two-phase.csv", "saddle-gd.svg", "saddle-gd.csv"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let e = error(&mut s, "plot sadle-gd");
+    assert!(e.contains("no plot named `sadle-gd`") && e.contains("did you mean `saddle-gd`?"), "{e}");
+}
+
+#[test]
+fn an_experiment_from_a_file_and_a_file_with_only_an_experiment() {
+    let mut s = Session::new();
+    s.set_workers(2);
+    assert_eq!(
+        text(&mut s, "load examples/sgd_lab.study"),
+        "loaded study experiment: an experiment of 2 runs; `experiment` runs it"
+    );
+    let mut t = session();
+    let out = t.execute("experiment examples/sgd_lab.study").expect("a file's experiment");
+    assert!(out.plain().contains("reslink") && out.plain().contains("saddle-gd"), "{}", out.plain());
+    assert_eq!(out.displays().len(), 2);
+    assert!(error(&mut t, "experiment examples/reference_ex2.yaml").contains("the study has no `experiment` block"));
+    let e = error(&mut t, "experiment: [ two_layer { d: 0 } ]");
+    assert!(e.contains("In [") && e.contains("^"), "{e}");
+}
+
+#[test]
+fn help_completion_and_inspection_know_the_experiment_command() {
+    let mut s = Session::new();
+    assert!(text(&mut s, "help").contains("experiment  [FILE]"));
+    assert!(text(&mut s, "help experiment").starts_with("experiment [FILE]\n"));
+    assert!(s.complete("exp", 3).1.contains(&"experiment".to_owned()));
+    assert!(s.inspect("experiment", 3).is_some_and(|h| h.contains("SGD experiment")));
+    use harmonica::session::Completeness::*;
+    assert_eq!(s.completeness("experiment"), Complete);
+    assert_eq!(s.completeness("experiment: [\n  saddle {"), Incomplete);
 }

@@ -271,7 +271,7 @@ fn execute(kernel: &Kernel, msg: &Message) -> Value {
 }
 
 /// Publishes an input's streams and its result: plots as `display_data`, the
-/// rest as the cell's `execute_result`.
+/// rest as the cell's `execute_result`, then its further displays (charts).
 fn show(kernel: &Kernel, parent: &Value, out: &Outputs, count: usize) {
     for (name, text) in [("stdout", out.stdout()), ("stderr", out.stderr())] {
         if !text.is_empty() {
@@ -283,5 +283,9 @@ fn show(kernel: &Kernel, parent: &Value, out: &Outputs, count: usize) {
         kernel.iopub.send(parent, "display_data", json!({"data": data, "metadata": {}, "transient": {}}));
     } else if !out.plain().is_empty() {
         kernel.iopub.send(parent, "execute_result", json!({"data": data, "metadata": {}, "execution_count": count}));
+    }
+    for display in out.displays() {
+        let data = handlers::data(display);
+        kernel.iopub.send(parent, "display_data", json!({"data": data, "metadata": {}, "transient": {}}));
     }
 }

@@ -57,12 +57,23 @@ pub static COMMANDS: &[Command] = &[
     },
     Command { name: "export", usage: "FILE", help: "write the trials to FILE (.csv or .json)", run: export },
     Command {
+        name: "experiment",
+        usage: "[FILE]",
+        help: "run the SGD experiment (the session's, or FILE's): summary, sparklines, SVG charts",
+        run: super::experiment::run,
+    },
+    Command {
         name: "plot",
-        usage: "convergence | values",
-        help: "chart the best value so far, or every trial's value, as SVG",
+        usage: "convergence | values | RUN",
+        help: "chart the best value so far, every trial's value, or an experiment run's curves, as SVG",
         run: plot,
     },
-    Command { name: "save", usage: "plot FILE", help: "write the last plot to FILE (.svg)", run: save },
+    Command {
+        name: "save",
+        usage: "plot FILE | experiment DIR",
+        help: "write the last chart to FILE (.svg), or every experiment chart and trace into DIR",
+        run: save,
+    },
     Command { name: "print", usage: "TEXT", help: "write TEXT to standard output", run: print },
     Command { name: "warn", usage: "TEXT", help: "write TEXT to standard error as a warning", run: warn },
     Command { name: "history", usage: "", help: "the inputs run so far", run: history },
@@ -70,7 +81,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// Words of the study language a session accepts as statements.
-pub const STATEMENTS: &[&str] = &["study", "seed", "space", "objective", "optimizer", "execution"];
+pub const STATEMENTS: &[&str] = &["study", "seed", "space", "objective", "optimizer", "execution", "experiment"];
 
 /// The command named `name`.
 pub fn find(name: &str) -> Option<&'static Command> {
@@ -510,47 +521,43 @@ fn export(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
 }
 
 fn plot(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
-    let Some(kind) = plots::Kind::named(a.text) else {
-        let names = plots::Kind::ALL.map(|(n, _)| n);
-        let mut d = Diagnostic::new(format!("no plot named `{}`", a.text), a.span());
-        d.help = did_you_mean(a.text, names).or_else(|| Some(format!("plots: {}", names.join(", "))));
+    let name = a.text.trim_matches('"');
+    if super::experiment::find(s, name).is_some() {
+        return super::experiment::plot(s, name);
+    }
+    let Some(kind) = plots::Kind::named(name) else {
+        let names: Vec<&str> =
+            plots::Kind::ALL.iter().map(|(n, _)| *n).chain(super::experiment::run_names(s)).collect();
+        let mut d = Diagnostic::new(format!("no plot named `{name}`"), a.span());
+        d.help = did_you_mean(name, names.iter().copied()).or_else(|| Some(format!("plots: {}", names.join(", "))));
         return Err(SessionError { file: s.label(), source: a.code.to_owned(), diagnostic: d });
     };
     let p = s.prepared()?;
     let trials = s.engine.as_ref().map_or(&[][..], |e| e.trials());
     let values: Vec<Option<f64>> =
         trials.iter().filter(|t| t.outcome.is_some()).map(|t| t.loss().map(|l| p.value(l))).collect();
-    let minimize = p.loss(1.0) > 0.0;
-    let series = plots::Series { values: &values, minimize, study: &p.study.name };
-    let svg = plots::svg(kind, &series).map_err(|e| s.fail(e))?;
-    let text = plot_text(kind, &values, minimize);
+    let trials = plots::Trials { values: &values, minimize: p.loss(1.0) > 0.0, study: &p.study.name };
+    let svg = plots::svg(kind, &trials).map_err(|e| s.fail(e))?;
+    let text = plots::text(kind, &trials).map_err(|e| s.fail(e))?;
     s.last_plot = Some(svg.clone());
     Ok(Outputs::text(text).with(SVG, svg))
 }
 
-/// The plain-text stand-in for a chart: what it shows and where it ends.
-fn plot_text(kind: plots::Kind, values: &[Option<f64>], minimize: bool) -> String {
-    let best = plots::running_best(values, minimize).last().copied().flatten();
-    let what = match kind {
-        plots::Kind::Convergence => "best value so far",
-        plots::Kind::Values => "value of every trial",
-    };
-    match best {
-        Some(b) => format!("[plot: {what} over {} evaluations; best {b:.4}]", values.len()),
-        None => format!("[plot: {what}]"),
-    }
-}
-
 fn save(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
-    let Some(file) = a.text.strip_prefix("plot").map(|f| f.trim().trim_matches('"')).filter(|f| !f.is_empty()) else {
-        return Err(err(s, a, "expected `save plot FILE`", a.span()));
-    };
-    let Some(svg) = &s.last_plot else {
-        return Err(s.fail("nothing to save: `plot convergence` draws a plot first"));
-    };
-    let path = s.cwd.join(file);
-    std::fs::write(&path, svg).map_err(|e| s.fail(format!("cannot write {}: {e}", path.display())))?;
-    Ok(Outputs::text(format!("wrote the plot to {file}")))
+    let (what, rest) = a.text.split_once(char::is_whitespace).unwrap_or((a.text, ""));
+    let file = rest.trim().trim_matches('"');
+    match what {
+        "plot" if !file.is_empty() => {
+            let Some(svg) = &s.last_plot else {
+                return Err(s.fail("nothing to save: `plot convergence` draws a plot first"));
+            };
+            let path = s.cwd.join(file);
+            std::fs::write(&path, svg).map_err(|e| s.fail(format!("cannot write {}: {e}", path.display())))?;
+            Ok(Outputs::text(format!("wrote the plot to {file}")))
+        }
+        "experiment" if !file.is_empty() => super::experiment::save(s, file),
+        _ => Err(err(s, a, "expected `save plot FILE` or `save experiment DIR`", a.span())),
+    }
 }
 
 /// The text of `print` and `warn`: one string, quoted or not, ending in a newline.
@@ -593,7 +600,7 @@ fn help(s: &mut Session, a: &Args) -> Result<Outputs, SessionError> {
         t.row(vec![c.name.into(), c.usage.into(), c.help.into()]);
     }
     let mut out = t.text();
-    out.push_str("\nAnything else is the study language: `space`, `objective`, `optimizer`, `execution`,\n`study` and `seed` sections replace the current ones.\n");
+    out.push_str("\nAnything else is the study language: `space`, `objective`, `optimizer`, `execution`,\n`experiment`, `study` and `seed` sections replace the current ones.\n");
     Ok(Outputs::text(out).with(HTML, t.html()))
 }
 
@@ -613,10 +620,12 @@ pub fn complete(s: &Session, code: &str, cursor: usize) -> (usize, Vec<String>) 
     let candidates: Vec<String> = match head.first().copied() {
         None => COMMANDS.iter().map(|c| c.name.to_owned()).chain(STATEMENTS.iter().map(|w| (*w).to_owned())).collect(),
         Some("fix" | "unfix") if head.len() == 1 => params(),
-        Some("load" | "export") => return (start, paths(word)),
+        Some("load" | "export" | "experiment") => return (start, paths(word)),
         Some("help") => COMMANDS.iter().map(|c| c.name.to_owned()).collect(),
-        Some("plot") => plots::Kind::ALL.iter().map(|(n, _)| (*n).to_owned()).collect(),
-        Some("save") if head.len() == 1 => vec!["plot".to_owned()],
+        Some("plot") => {
+            plots::Kind::ALL.iter().map(|(n, _)| *n).chain(super::experiment::run_names(s)).map(str::to_owned).collect()
+        }
+        Some("save") if head.len() == 1 => vec!["experiment".to_owned(), "plot".to_owned()],
         Some("save") => return (start, paths(word)),
         Some("trials") => {
             ["stage", "base", "failed", "ok", "sort", "top", "value", "id"].iter().map(|w| (*w).to_owned()).collect()

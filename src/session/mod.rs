@@ -3,6 +3,7 @@
 //! study language or as commands, and returns MIME bundles. Nothing here prints.
 
 mod commands;
+mod experiment;
 pub mod output;
 pub mod plots;
 
@@ -105,8 +106,10 @@ pub struct Session {
     interrupt: Arc<AtomicBool>,
     progress: Option<ProgressFn>,
     cwd: PathBuf,
-    /// The SVG of the last `plot`, for `save plot FILE`.
+    /// The SVG of the last chart shown, for `save plot FILE`.
     last_plot: Option<String>,
+    /// The runs of the last SGD experiment.
+    outcomes: Vec<crate::experiment::Outcome>,
 }
 
 impl Default for Session {
@@ -148,6 +151,7 @@ impl Session {
             progress: None,
             cwd,
             last_plot: None,
+            outcomes: Vec::new(),
         }
     }
 
@@ -264,6 +268,7 @@ impl Session {
     }
 
     /// Study-language statements: each top-level section replaces the current one.
+    /// An `experiment` alone leaves the engine as it is (it does not tune anything).
     fn define(&mut self, code: &str) -> Result<Outputs, SessionError> {
         let doc = study::parse_fragment(code).map_err(|d| self.error(code, d))?;
         let entries = doc.as_map().map_err(|d| self.error(code, d))?;
@@ -278,6 +283,7 @@ impl Session {
                 "objective" => study.objective = Some(analyze::objective(node).map_err(at)?),
                 "optimizer" => study.optimizer = analyze::optimizer(node).map_err(at)?,
                 "execution" => study.execution = analyze::execution(node).map_err(at)?,
+                "experiment" => study.experiment = study::experiment::experiment(node).map_err(at)?,
                 other => {
                     let mut d = Diagnostic::new(format!("unknown statement `{other}`"), key.span);
                     d.help = study::diagnostics::did_you_mean(
@@ -288,6 +294,14 @@ impl Session {
                 }
             }
             said.push(key.name.clone());
+        }
+        if said.iter().all(|k| k == "experiment") {
+            let names: Vec<&str> = study.experiment.iter().map(|r| r.name.as_str()).collect();
+            let plural = if names.len() == 1 { "" } else { "s" };
+            let text =
+                format!("defined experiment: {} run{plural} ({}); `experiment` runs it", names.len(), names.join(", "));
+            self.study = study;
+            return Ok(Outputs::text(text));
         }
         self.replace_study(study)?;
         Ok(Outputs::text(format!("defined {}; the engine starts afresh", said.join(", "))))
@@ -302,6 +316,14 @@ impl Session {
             diagnostic: e.diagnostic,
         })?;
         self.replace_study(study)?;
+        if self.prepared.is_none() && !self.study.experiment.is_empty() {
+            let n = self.study.experiment.len();
+            let plural = if n == 1 { "" } else { "s" };
+            return Ok(Outputs::text(format!(
+                "loaded study {}: an experiment of {n} run{plural}; `experiment` runs it",
+                self.study.name
+            )));
+        }
         let p = self.prepared()?;
         Ok(Outputs::text(format!(
             "loaded study {} ({} parameters, {} bits, seed {})",

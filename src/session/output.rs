@@ -17,6 +17,8 @@ pub struct Outputs {
     stdout: String,
     /// Text for standard error (warnings), shown before the result.
     stderr: String,
+    /// Further displays shown after the result (one chart each), in order.
+    displays: Vec<Outputs>,
 }
 
 impl Outputs {
@@ -47,6 +49,17 @@ impl Outputs {
     pub fn with_stderr(mut self, text: impl AsRef<str>) -> Self {
         self.stderr.push_str(text.as_ref());
         self
+    }
+
+    /// Adds a display shown after the result (a chart with its text stand-in).
+    pub fn with_display(mut self, display: Outputs) -> Self {
+        self.displays.push(display);
+        self
+    }
+
+    /// The displays shown after the result.
+    pub fn displays(&self) -> &[Outputs] {
+        &self.displays
     }
 
     /// What the input wrote to standard output.
@@ -88,6 +101,7 @@ impl Outputs {
         }
         out.stdout = self.stdout + &next.stdout;
         out.stderr = self.stderr + &next.stderr;
+        out.displays = self.displays.into_iter().chain(next.displays).collect();
         out
     }
 }
