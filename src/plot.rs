@@ -133,7 +133,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel, x_label: &st
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(panel.title.as_str())
-        .light_line_style(WHITE)
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(draw_err)?;
     for (i, band) in panel.bands.iter().enumerate() {
@@ -179,7 +179,7 @@ pub fn contour_svg(
     levels: usize,
     trajectories: &[Series],
 ) -> Result<String, PlotError> {
-    const GRID: usize = 60;
+    const GRID: usize = 40;
     let grid = sample_grid(f, x, y, GRID);
     let (lo, hi) = range(grid.iter().flatten().copied().filter(|v| v.is_finite()));
     let mut svg = String::new();
@@ -195,19 +195,31 @@ pub fn contour_svg(
             .map_err(draw_err)?;
         chart.configure_mesh().disable_mesh().x_desc("x").y_desc("y").draw().map_err(draw_err)?;
         let (dx, dy) = ((x.1 - x.0) / GRID as f64, (y.1 - y.0) / GRID as f64);
-        let cells = (0..GRID).flat_map(|i| (0..GRID).map(move |j| (i, j))).map(|(i, j)| {
+        // Cells are shaded by the band between two contour levels they fall in.
+        let shade = |i: usize, j: usize| {
             let v = (grid[i][j] + grid[i + 1][j] + grid[i][j + 1] + grid[i + 1][j + 1]) / 4.0;
-            let t = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
-            let (cx, cy) = (x.0 + i as f64 * dx, y.0 + j as f64 * dy);
-            Rectangle::new([(cx, cy), (cx + dx, cy + dy)], heat(t).filled())
-        });
-        chart.draw_series(cells).map_err(draw_err)?;
+            ((((v - lo) / (hi - lo)).clamp(0.0, 1.0) * (levels + 1) as f64) as usize).min(levels)
+        };
+        // One rectangle per run of equally shaded cells up a column keeps the SVG small.
+        let mut strips = Vec::new();
+        for i in 0..GRID {
+            let mut j = 0;
+            while j < GRID {
+                let k = shade(i, j);
+                let start = j;
+                while j < GRID && shade(i, j) == k {
+                    j += 1;
+                }
+                let (cx, cy) = (x.0 + i as f64 * dx, y.0 + start as f64 * dy);
+                let color = heat((k as f64 + 0.5) / (levels + 1) as f64);
+                strips.push(Rectangle::new([(cx, cy), (cx + dx, y.0 + j as f64 * dy)], color.filled()));
+            }
+        }
+        chart.draw_series(strips).map_err(draw_err)?;
         for k in 1..=levels {
             let level = lo + (hi - lo) * k as f64 / (levels + 1) as f64;
-            let segments = marching_squares(&grid, level, x, y);
-            chart
-                .draw_series(segments.into_iter().map(|s| PathElement::new(vec![s.0, s.1], BLACK.mix(0.35))))
-                .map_err(draw_err)?;
+            let lines = chain(marching_squares(&grid, level, x, y));
+            chart.draw_series(lines.into_iter().map(|l| PathElement::new(l, BLACK.mix(0.35)))).map_err(draw_err)?;
         }
         for (i, s) in trajectories.iter().enumerate() {
             let color = PALETTE[(i + 1) % PALETTE.len()];
@@ -280,6 +292,47 @@ fn marching_squares(grid: &[Vec<f64>], level: f64, x: (f64, f64), y: (f64, f64))
         }
     }
     out
+}
+
+/// Joins segments that share end points into polylines (a contour line is drawn
+/// once instead of one segment per grid cell). End points match after rounding,
+/// since neighbouring cells compute a shared crossing from opposite corners.
+fn chain(segments: Vec<Segment>) -> Vec<Vec<(f64, f64)>> {
+    use std::collections::HashMap;
+    let key = |p: (f64, f64)| ((p.0 * 1e9).round() as i64, (p.1 * 1e9).round() as i64);
+    let mut at: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    for (i, s) in segments.iter().enumerate() {
+        at.entry(key(s.0)).or_default().push(i);
+        at.entry(key(s.1)).or_default().push(i);
+    }
+    let mut used = vec![false; segments.len()];
+    let mut lines = Vec::new();
+    for first in 0..segments.len() {
+        if used[first] {
+            continue;
+        }
+        used[first] = true;
+        let mut line = std::collections::VecDeque::from([segments[first].0, segments[first].1]);
+        // Grow the line at its back, then at its front, while a free segment touches it.
+        for back in [true, false] {
+            loop {
+                let end = if back { line.back() } else { line.front() };
+                let Some(&end) = end else { break };
+                let next = at.get(&key(end)).and_then(|c| c.iter().copied().find(|&i| !used[i]));
+                let Some(i) = next else { break };
+                used[i] = true;
+                let s = segments[i];
+                let other = if key(s.0) == key(end) { s.1 } else { s.0 };
+                if back {
+                    line.push_back(other);
+                } else {
+                    line.push_front(other);
+                }
+            }
+        }
+        lines.push(line.into_iter().collect());
+    }
+    lines
 }
 
 /// A one-line terminal chart of `values` resampled to `width` characters.
@@ -383,6 +436,12 @@ mod tests {
         let svg = contour_svg("saddle", &f, (-1.0, 1.0), (-1.0, 1.0), 5, &[traj]).unwrap();
         assert!(svg.contains("<svg") && svg.contains("saddle"));
         let grid = sample_grid(&f, (-1.0, 1.0), (-1.0, 1.0), 4);
-        assert!(!marching_squares(&grid, 0.5, (-1.0, 1.0), (-1.0, 1.0)).is_empty());
+        let segments = marching_squares(&grid, 0.5, (-1.0, 1.0), (-1.0, 1.0));
+        assert!(!segments.is_empty());
+        // x^2 - y^2 = 0.5 is two branches: the segments join into two polylines.
+        let n = segments.len();
+        let lines = chain(segments);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines.iter().map(|l| l.len() - 1).sum::<usize>(), n);
     }
 }

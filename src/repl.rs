@@ -50,7 +50,7 @@ fn install_progress(session: &mut Session) {
         bar.set_style(style.progress_chars("=> "));
     }
     session.set_progress(Box::new(move |e| match e {
-        ProgressEvent::Batch { label, size } => {
+        ProgressEvent::Batch { label, size, .. } => {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             bar.reset();
             bar.set_length(*size as u64);

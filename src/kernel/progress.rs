@@ -13,11 +13,12 @@ use crate::session::{output::escape, ProgressEvent, ProgressFn};
 /// Updates per batch at most: enough to look live, few enough not to flood the notebook.
 const STEPS: usize = 40;
 
-/// The display being updated: its id, label, size, when it began, the last step sent.
+/// The display being updated: its id, label, size and unit, when it began, the last step sent.
 struct Current {
     id: String,
     label: String,
     size: usize,
+    unit: &'static str,
     started: Instant,
     step: usize,
 }
@@ -28,8 +29,9 @@ pub fn display(iopub: Iopub, parent: Value) -> ProgressFn {
     Box::new(move |event| {
         let mut cur = current.lock().unwrap_or_else(|e| e.into_inner());
         match event {
-            ProgressEvent::Batch { label, size } => {
-                let c = Current { id: new_id(), label: label.clone(), size: *size, started: Instant::now(), step: 0 };
+            ProgressEvent::Batch { label, size, unit } => {
+                let c =
+                    Current { id: new_id(), label: label.clone(), size: *size, unit, started: Instant::now(), step: 0 };
                 iopub.send(&parent, "display_data", content(&c, 0, false));
                 *cur = Some(c);
             }
@@ -55,9 +57,9 @@ pub fn display(iopub: Iopub, parent: Value) -> ProgressFn {
 fn content(c: &Current, done: usize, finished: bool) -> Value {
     let secs = c.started.elapsed().as_secs_f64();
     let text = if finished {
-        format!("{}: {} evaluations in {secs:.1} s", c.label, c.size)
+        format!("{}: {} {} in {secs:.1} s", c.label, c.size, c.unit)
     } else {
-        format!("{}: {done}/{} evaluations", c.label, c.size)
+        format!("{}: {done}/{} {}", c.label, c.size, c.unit)
     };
     let html = format!(
         "<div><progress value=\"{done}\" max=\"{}\" style=\"width:24em\"></progress> {}</div>",

@@ -56,7 +56,7 @@ fn run_with_progress(s: &Session, study: &Study) -> Result<Vec<Outcome>, Session
             p(&e);
         }
     };
-    notify(ProgressEvent::Batch { label: "experiment".into(), size });
+    notify(ProgressEvent::Batch { label: "experiment".into(), size, unit: "runs" });
     let done = AtomicUsize::new(0);
     let on_done = |_: &Outcome| notify(ProgressEvent::Trial { done: done.fetch_add(1, Ordering::SeqCst) + 1, size });
     let stop = || s.interrupt.load(Ordering::SeqCst);

@@ -52,12 +52,14 @@ impl std::error::Error for SessionError {}
 /// Progress of a long input, for a front end to draw.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProgressEvent {
-    /// A batch of `size` evaluations started.
+    /// A batch of `size` evaluations (or experiment runs) started.
     Batch {
-        /// What it is ("stage 2", "base rung 1").
+        /// What it is ("stage 2", "base rung 1", "experiment").
         label: String,
-        /// How many evaluations.
+        /// How many evaluations or runs.
         size: usize,
+        /// What is counted: "evaluations" or "runs".
+        unit: &'static str,
     },
     /// `done` of the batch's evaluations have finished.
     Trial {
@@ -417,7 +419,7 @@ impl Session {
                     p(&e);
                 }
             };
-            notify(ProgressEvent::Batch { label, size });
+            notify(ProgressEvent::Batch { label, size, unit: "evaluations" });
             let done = std::sync::atomic::AtomicUsize::new(0);
             let interrupt = &self.interrupt;
             let outcomes: Vec<Option<Outcome>> = pool.run(

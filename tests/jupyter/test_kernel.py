@@ -24,6 +24,32 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 STUDY = ROOT / "examples" / "reference_ex2.yaml"
 KERNEL = "harmonica"
 
+# A small SGD-lab experiment: Li and Yuan's two phases and a saddle escape, under a second.
+EXPERIMENT = """experiment: [
+  two_layer {
+    name: "two-phase"
+    d: 100
+    teacher: orthogonal { scale: 0.6 }
+    init: zero {}
+    optimizer: gd { lr: 0.001 }
+    steps: 300
+  },
+  saddle { name: "saddle-gd", problem: quadratic_quartic {}, start: [1.0, 1e-8], optimizer: gd { lr: 0.1 }, steps: 300 },
+]"""
+
+# A tuning study whose every trial trains a d = 100 net for a while: a stage of it
+# runs long enough to be interrupted.
+SLOW_STUDY = """space {
+  lr: log(0.0001 .. 0.001) bits 2
+}
+objective sgd {
+  direction: minimize
+  metric: log_loss
+  d: 100
+  optimizer: sgd { batch: 200, lr: 0.001 }
+  steps: 2000
+}"""
+
 
 def run_ok(kc, code: str, timeout: float = 300) -> dict:
     """Executes `code`, failing the test when the kernel reports an error."""
@@ -46,14 +72,18 @@ class HarmonicaKernelTests(jkt.KernelTests):
         {"code": "help fix", "result": "fix NAME = VALUE\n  fix a parameter by hand for the next stages\n"},
         {"code": "best", "mime": "text/html"},
         {"code": "terms", "mime": "text/html"},
+        {"code": "experiment", "mime": "text/html"},
     ]
     code_display_data = [
         {"code": "plot convergence", "mime": "image/svg+xml"},
         {"code": "plot values", "mime": "image/svg+xml"},
+        {"code": "plot two-phase", "mime": "image/svg+xml"},
     ]
     completion_samples = [
         {"text": "st", "matches": {"step", "study"}},
         {"text": "plot c", "matches": {"convergence"}},
+        {"text": "plot two", "matches": {"two-phase"}},
+        {"text": "expe", "matches": {"experiment"}},
         {"text": "fix x1", "matches": {"x1"} | {f"x1{i}" for i in range(10)}},
     ]
     complete_code_samples = ["step", "best", "fix x3 = 1", "optimizer harmonica { samples: 100 }"]
@@ -68,6 +98,8 @@ class HarmonicaKernelTests(jkt.KernelTests):
         super().setUpClass()
         run_ok(cls.kc, f"load {STUDY}")
         run_ok(cls.kc, "step")
+        run_ok(cls.kc, EXPERIMENT)
+        run_ok(cls.kc, "experiment")
 
     def test_execute_result_is_the_rendered_table(self) -> None:
         self.flush_channels()
@@ -76,6 +108,22 @@ class HarmonicaKernelTests(jkt.KernelTests):
         [result] = [m for m in outputs if m["msg_type"] == "execute_result"]
         self.assertTrue(result["content"]["data"]["text/plain"].startswith("best: "))
         self.assertIn("<table>", result["content"]["data"]["text/html"])
+
+    def test_an_experiment_shows_a_table_then_one_svg_chart_per_run(self) -> None:
+        self.flush_channels()
+        reply, outputs = self.execute_helper("experiment", timeout=120)
+        self.assertEqual(reply["content"]["status"], "ok")
+        kinds = [m["msg_type"] for m in outputs]
+        [result] = [m for m in outputs if m["msg_type"] == "execute_result"]
+        self.assertIn("<table>", result["content"]["data"]["text/html"])
+        self.assertTrue(result["content"]["data"]["text/plain"].startswith("ran the experiment of "))
+        charts = [m for m in outputs[kinds.index("execute_result") + 1 :] if m["msg_type"] == "display_data"]
+        self.assertEqual(len(charts), 2, kinds)
+        for chart, run in zip(charts, ["two-phase", "saddle-gd"]):
+            self.assertTrue(chart["content"]["data"]["image/svg+xml"].startswith("<svg"))
+            self.assertTrue(chart["content"]["data"]["text/plain"].startswith(run + "\n"))
+        progress = [m for m in outputs if m["msg_type"] == "update_display_data"]
+        self.assertIn("2 runs in", progress[-1]["content"]["data"]["text/plain"])
 
     def test_error_traceback_is_the_rendered_diagnostic(self) -> None:
         self.flush_channels()
@@ -181,13 +229,14 @@ class InterruptTests(unittest.TestCase):
         km, kc = start_new_kernel(kernel_name=KERNEL)
         try:
             self.assertEqual(km.kernel_spec.interrupt_mode, "message")
-            run_ok(kc, f"load {STUDY}")
-            # Many small stages keep the engine busy long enough to be interrupted.
-            run_ok(kc, "set samples = 2000")
-            msg_id = kc.execute("run")
-            time.sleep(1.0)
+            run_ok(kc, SLOW_STUDY)
+            # 300 trials of about a second each: minutes unless the interrupt stops it.
+            started = time.monotonic()
+            msg_id = kc.execute("step")
+            time.sleep(2.0)
             km.interrupt_kernel()
-            reply = kc.get_shell_msg(timeout=300)
+            reply = kc.get_shell_msg(timeout=120)
+            self.assertLess(time.monotonic() - started, 60, "the stage ran to its end")
             self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
             self.assertEqual(reply["content"]["status"], "ok")
             text = ""
@@ -200,6 +249,7 @@ class InterruptTests(unittest.TestCase):
                 if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                     break
             self.assertIn("interrupted", text)
+            run_ok(kc, "trials")
             run_ok(kc, "best")
         finally:
             kc.stop_channels()
