@@ -10,11 +10,12 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::exec;
+use crate::exec::slurm::{self, shared::SharedDir, SlurmError, SlurmRun};
 use crate::harmonica::features;
 use crate::report;
 use crate::runner::{self, Prepared, Progress, RunError, RunOptions};
 use crate::store::{self, Opened, Record, Scan, TrialState};
-use crate::study::{self, BaseSpec, LoadError, OptimizerSpec};
+use crate::study::{self, BaseSpec, ExecutorKind, LoadError, OptimizerSpec};
 use crate::trial_table::{self, Format};
 
 /// Tune hyperparameters with Harmonica, the spectral method of Hazan, Klivans and Yuan.
@@ -67,6 +68,25 @@ enum Command {
     Experiment(ExperimentArgs),
     /// The Jupyter kernel: run it (as Jupyter does), or install its kernelspec.
     Kernel(KernelArgs),
+    /// Evaluate one trial of a Slurm submission (what each array task runs).
+    #[command(hide = true)]
+    Worker {
+        /// The submission file.
+        #[arg(long)]
+        batch: PathBuf,
+        /// The task's array index (`$SLURM_ARRAY_TASK_ID`).
+        #[arg(long)]
+        index: usize,
+    },
+}
+
+/// `--executor`: where evaluations run.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ExecutorArg {
+    /// Worker threads on this machine.
+    Local,
+    /// Slurm job arrays (settings from the study's `execution.slurm`).
+    Slurm,
 }
 
 /// Where a study's journal is.
@@ -176,6 +196,9 @@ struct RunArgs {
     /// On resume, run the journaled failed trials again instead of replaying their failures.
     #[arg(long)]
     retry_failed: bool,
+    /// Where evaluations run (default: the study's `execution.executor`, else local).
+    #[arg(long, value_enum)]
+    executor: Option<ExecutorArg>,
 }
 
 /// Exit code for an invalid study.
@@ -201,6 +224,7 @@ pub fn main() -> ExitCode {
         Command::Best { at, json } => best(&at, json),
         Command::Experiment(args) => experiment(&args),
         Command::Kernel(args) => kernel(args),
+        Command::Worker { batch, index } => worker(&batch, index),
     }
 }
 
@@ -309,6 +333,10 @@ fn run(args: RunArgs) -> ExitCode {
         }
     }
     let journal_path = opened.as_ref().map(|o| o.journal.path().to_path_buf());
+    let slurm = match slurm_run(&args, &prepared, journal_path.as_deref(), logs.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
     let (journal, replay) = match opened.as_mut() {
         Some(o) => (Some(&mut o.journal), Some(&o.replay)),
         None => (None, None),
@@ -320,6 +348,7 @@ fn run(args: RunArgs) -> ExitCode {
         retry_failed: args.retry_failed,
         interrupt: Some(&interrupt),
         output_dir: logs.as_deref().filter(|_| prepared.captures_output()),
+        slurm: slurm.as_ref(),
     };
     let result = runner::run_with(&prepared, options, &observe);
     bar.finish_and_clear();
@@ -340,6 +369,54 @@ fn run(args: RunArgs) -> ExitCode {
             let code = fail(&e);
             eprint!("{}", after_failure(&e, &args, journal_path.as_deref()));
             code
+        }
+    }
+}
+
+/// The Slurm executor's setup when the study or `--executor` chooses it.
+fn slurm_run(
+    args: &RunArgs,
+    prepared: &Prepared,
+    journal: Option<&Path>,
+    logs: Option<&Path>,
+) -> Result<Option<SlurmRun>, RunError> {
+    let kind = match args.executor {
+        Some(ExecutorArg::Local) => ExecutorKind::Local,
+        Some(ExecutorArg::Slurm) => ExecutorKind::Slurm,
+        None => prepared.study.execution.executor,
+    };
+    if kind == ExecutorKind::Local {
+        return Ok(None);
+    }
+    let Some(journal) = journal else {
+        return Err(RunError::Invalid(
+            "the slurm executor needs the journal (it is how a killed run resumes): drop --no-journal".into(),
+        ));
+    };
+    if !slurm::queue::installed("sbatch") {
+        return Err(RunError::Slurm(SlurmError::NotInstalled("sbatch".into())));
+    }
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let program = std::env::current_exe()
+        .map_err(|e| RunError::Invalid(format!("cannot find the harmonica binary for the Slurm tasks: {e}")))?;
+    Ok(Some(SlurmRun {
+        settings: prepared.study.execution.slurm.clone(),
+        dir: SharedDir::beside(&absolute(journal)),
+        study: absolute(&args.study),
+        seed: prepared.study.seed,
+        fingerprint: store::fingerprint::of(&prepared.study, &prepared.space),
+        logs: logs.filter(|_| prepared.captures_output()).map(absolute),
+        program,
+    }))
+}
+
+/// Runs one Slurm array task; its errors go to Slurm's output file.
+fn worker(batch: &Path, index: usize) -> ExitCode {
+    match crate::worker::run(batch, index) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
         }
     }
 }

@@ -20,3 +20,4 @@ pub mod space;
 pub mod store;
 pub mod study;
 pub mod trial_table;
+pub mod worker;

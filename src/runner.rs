@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::exec::slurm::SlurmRun;
 use crate::exec::{Flow, LocalPool, Message, Supervisor};
 use crate::harmonica::{Engine, EngineError, Event, Outcome, Phase, StageReport, Trial, TrialRequest};
 use crate::objective::{self, EvalContext, Evaluation, Objective, TrialInput};
@@ -58,6 +59,9 @@ pub enum RunError {
         /// The last failure's reason.
         last: String,
     },
+    /// The Slurm executor failed.
+    #[error(transparent)]
+    Slurm(#[from] crate::exec::slurm::SlurmError),
     /// The run was stopped (Ctrl-C); every finished trial is journaled.
     #[error("interrupted after {finished} trials finished")]
     Interrupted {
@@ -186,6 +190,8 @@ pub struct RunOptions<'a> {
     pub interrupt: Option<&'a AtomicBool>,
     /// Where objectives capture each trial's output.
     pub output_dir: Option<&'a Path>,
+    /// Run the evaluations as Slurm job arrays instead of on local workers.
+    pub slurm: Option<&'a SlurmRun>,
 }
 
 /// Runs the study to the end on `pool`, without a journal.
@@ -319,6 +325,9 @@ impl<'a> Driver<'a> {
         if todo.is_empty() {
             return Ok(());
         }
+        if let Some(slurm) = self.opts.slurm {
+            return self.execute_slurm(todo, phase, slurm);
+        }
         let pool = LocalPool::new(self.opts.workers).map_err(|e| RunError::Pool(e.to_string()))?;
         let supervisor = self.supervisor.clone();
         let (prepared, output_dir) = (self.prepared, self.opts.output_dir);
@@ -339,6 +348,25 @@ impl<'a> Driver<'a> {
                 Flow::Continue
             },
         );
+        match error {
+            Some(e) => Err(e),
+            None if self.interrupted() => Err(RunError::Interrupted { finished: self.finished() }),
+            None => self.check_failures(),
+        }
+    }
+
+    /// Runs `todo` as Slurm job arrays, journaling and telling each result as it comes.
+    fn execute_slurm(&mut self, todo: &[TrialRequest], phase: Phase, slurm: &SlurmRun) -> Result<(), RunError> {
+        let mut error = None;
+        crate::exec::slurm::stream(slurm, todo, |msgs| {
+            if let Err(e) = self.handle(todo, phase, msgs) {
+                error.get_or_insert(e);
+            }
+            if error.is_some() || self.interrupted() || self.too_many_failures() {
+                return Flow::Stop;
+            }
+            Flow::Continue
+        })?;
         match error {
             Some(e) => Err(e),
             None if self.interrupted() => Err(RunError::Interrupted { finished: self.finished() }),

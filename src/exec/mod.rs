@@ -3,6 +3,7 @@
 //! processes trials start.
 
 pub mod process;
+pub mod slurm;
 pub mod supervisor;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -36,7 +36,7 @@ pub fn study(doc: &Node, base_dir: &Path) -> Result<Study, Diagnostic> {
         experiment::check_tuned(node, spec)?;
     }
     let optimizer = f.or("optimizer", OptimizerSpec::default(), optimizer)?;
-    let execution = f.or("execution", Execution::default(), execution)?;
+    let execution = f.or("execution", Execution::default(), super::execution::read)?;
     f.finish(STUDY_KEYS)?;
     if let Some(ObjectiveSpec { kind: ObjectiveKind::Command(spec), .. }) = &objective {
         super::command::check_placeholders(spec, space.as_ref())?;
@@ -187,7 +187,8 @@ pub fn objective(node: &Node) -> Result<ObjectiveSpec, Diagnostic> {
     Ok(ObjectiveSpec { kind, direction })
 }
 
-fn unknown_kind(what: &str, other: &str, node: &Node, names: &[&str]) -> Diagnostic {
+/// An unknown name among `names`, with a suggestion.
+pub fn unknown_kind(what: &str, other: &str, node: &Node, names: &[&str]) -> Diagnostic {
     let mut d = Diagnostic::new(format!("unknown {what} `{other}`"), node.span);
     d.help = did_you_mean(other, names.iter().copied()).or_else(|| Some(format!("known: {}", names.join(", "))));
     d
@@ -210,7 +211,8 @@ fn non_negative(node: &Node) -> Result<f64, Diagnostic> {
     }
 }
 
-fn positive(node: &Node) -> Result<f64, Diagnostic> {
+/// A finite number > 0.
+pub fn positive(node: &Node) -> Result<f64, Diagnostic> {
     let x = node.as_f64()?;
     if x.is_finite() && x > 0.0 {
         Ok(x)
@@ -327,16 +329,8 @@ fn eta(node: &Node) -> Result<f64, Diagnostic> {
     }
 }
 
-/// Reads `execution:`.
-pub fn execution(node: &Node) -> Result<Execution, Diagnostic> {
-    let mut f = Fields::new(node, "execution")?;
-    let workers = f.opt("workers", Node::as_positive)?;
-    let max_failure_fraction = f.opt("max_failure_fraction", fraction)?;
-    f.finish(&["workers", "max_failure_fraction"])?;
-    Ok(Execution { workers, max_failure_fraction })
-}
-
-fn fraction(node: &Node) -> Result<f64, Diagnostic> {
+/// A number from 0 to 1.
+pub fn fraction(node: &Node) -> Result<f64, Diagnostic> {
     let x = node.as_f64()?;
     if (0.0..=1.0).contains(&x) {
         Ok(x)

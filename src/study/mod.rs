@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod command;
 pub mod diagnostics;
 pub mod doc;
+pub mod execution;
 pub mod experiment;
 pub mod parse;
 pub mod print;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::space::Space;
 pub use command::CommandSpec;
 pub use diagnostics::{Diagnostic, Span};
+pub use execution::{ExecutorKind, SlurmSettings};
 pub use experiment::{ExperimentRun, RunSpec, SgdMetric, SgdObjectiveSpec};
 
 /// A parsed and checked study.
@@ -207,6 +209,10 @@ pub struct Execution {
     /// The study fails when more than this fraction of its trials fail; `None` means
     /// [`DEFAULT_MAX_FAILURE_FRACTION`].
     pub max_failure_fraction: Option<f64>,
+    /// Where evaluations run.
+    pub executor: ExecutorKind,
+    /// Settings for the Slurm executor (used when it is chosen).
+    pub slurm: SlurmSettings,
 }
 
 /// The failure fraction a study tolerates unless it says otherwise.
