@@ -207,7 +207,8 @@ fn two_stages_through_job_arrays_equal_the_local_run(cluster: &Cluster) {
         .output()
         .unwrap();
     let best: Value = serde_json::from_slice(&best.stdout).unwrap();
-    assert_eq!(best["value"], local["best"]["value"], "{best}");
+    assert_eq!(best["best"]["value"], local["best"]["value"], "{best}");
+    assert_eq!(best["best"]["trial"], local["best"]["trial"], "{best}");
 }
 
 fn a_cancelled_task_is_resubmitted_and_nothing_is_lost(cluster: &Cluster) {
@@ -264,15 +265,39 @@ fn a_killed_coordinator_resumes_without_submitting_twice(cluster: &Cluster) {
     assert_eq!(logged, (0..24).collect::<Vec<_>>());
 }
 
+fn ctrl_c_cancels_the_arrays_and_a_rerun_completes(cluster: &Cluster) {
+    let f = Fixture::new("1");
+    let local = f.local_result(cluster);
+    let child = f.run(cluster, "slurm", &[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let shared = f.shared("slurm");
+    wait_for("a first result", || std::fs::read_dir(shared.join("results")).map_or(0, |d| d.count()) >= 1);
+    let job = job_of(&shared, 0).unwrap();
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = finish(child);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // Nothing of the array is left waiting or running.
+    wait_for("the array to end", || {
+        (0..12).all(|i| !matches!(task_state(cluster, &job, i).as_str(), "PENDING" | "RUNNING" | "COMPLETING"))
+    });
+    let states: Vec<String> = (0..12).map(|i| task_state(cluster, &job, i)).collect();
+    assert!(states.iter().any(|s| s == "CANCELLED"), "{states:?}");
+    let out = f.run(cluster, "slurm", &[]).output().unwrap();
+    assert_eq!(result(&out), local);
+}
+
 fn main() -> ExitCode {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let tests: [(&str, fn(&Cluster)); 3] = [
+    let tests: [(&str, fn(&Cluster)); 4] = [
         ("two_stages_through_job_arrays_equal_the_local_run", two_stages_through_job_arrays_equal_the_local_run),
         ("a_cancelled_task_is_resubmitted_and_nothing_is_lost", a_cancelled_task_is_resubmitted_and_nothing_is_lost),
         (
             "a_killed_coordinator_resumes_without_submitting_twice",
             a_killed_coordinator_resumes_without_submitting_twice,
         ),
+        ("ctrl_c_cancels_the_arrays_and_a_rerun_completes", ctrl_c_cancels_the_arrays_and_a_rerun_completes),
     ];
     let chosen: Vec<_> =
         tests.iter().filter(|(n, _)| filter.is_empty() || filter.iter().any(|f| n.contains(f))).collect();
