@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use self::queue::{ArrayJob, Snapshot, TaskState};
+use self::queue::{ArrayJob, TaskState};
 use self::shared::{SharedDir, Submission, Task, TaskOutcome, TaskResult};
 use super::{Flow, Message};
 use crate::harmonica::TrialRequest;
@@ -231,10 +231,11 @@ impl Coordinator<'_> {
         let mut lost = Vec::new();
         let mut still = Vec::with_capacity(self.waiting.len());
         for mut w in std::mem::take(&mut self.waiting) {
-            match self.judge(&mut w, &snap) {
+            match judge(snap.tasks.get(&w.at), &mut w, self.run.settings.max_resubmits) {
                 Judged::Wait => still.push(w),
                 Judged::Fail(reason) => {
-                    let failure = Failure { reason, stderr: String::new(), attempts: w.resubmits + 1 };
+                    let stderr = self.task_output(w.at);
+                    let failure = Failure { reason, stderr, attempts: w.resubmits + 1 };
                     msgs.push(Message::Done(w.index, (Evaluation::Failed(failure), 0.0)));
                 }
                 Judged::Resubmit => lost.push((w.index, w.resubmits + 1)),
@@ -243,26 +244,6 @@ impl Coordinator<'_> {
         self.waiting = still;
         self.submit(&lost)?;
         Ok(msgs)
-    }
-
-    fn judge(&self, w: &mut Waiting, snap: &Snapshot) -> Judged {
-        let max = self.run.settings.max_resubmits;
-        match snap.tasks.get(&w.at) {
-            Some(TaskState::Live) => Judged::Wait,
-            Some(TaskState::Failed(state)) => Judged::Fail(format!("Slurm reports the task {state}")),
-            Some(TaskState::Completed) => {
-                w.completed_polls += 1;
-                if w.completed_polls < COMPLETED_GRACE_POLLS {
-                    return Judged::Wait;
-                }
-                Judged::Fail("the Slurm task completed without writing a result".into())
-            }
-            Some(TaskState::Lost(_)) | None if w.resubmits < max => Judged::Resubmit,
-            Some(TaskState::Lost(state)) => {
-                Judged::Fail(format!("the Slurm task was lost {} times (last: {state})", w.resubmits + 1))
-            }
-            None => Judged::Fail(format!("the Slurm task vanished from the queue {} times", w.resubmits + 1)),
-        }
     }
 
     /// Submits trials (index, resubmits so far) as arrays of at most
@@ -298,6 +279,16 @@ impl Coordinator<'_> {
         Ok(())
     }
 
+    /// The tail of what Slurm captured of task `at` (the worker's own errors,
+    /// Slurm's "CANCELLED AT ... DUE TO TIME LIMIT"), for the failure report.
+    fn task_output(&self, at: (u64, usize)) -> String {
+        let Some(job) = self.jobs.get(&at.0) else { return String::new() };
+        let path = self.run.dir.task_output(job, at.1);
+        let text = std::fs::read(&path).unwrap_or_default();
+        let start = text.len().saturating_sub(crate::exec::process::STDERR_TAIL_BYTES);
+        String::from_utf8_lossy(&text[start..]).trim().to_owned()
+    }
+
     /// Cancels the arrays that still have tasks of this batch.
     fn cancel(&self) -> Result<(), SlurmError> {
         let mut jobs: Vec<String> =
@@ -309,10 +300,32 @@ impl Coordinator<'_> {
 }
 
 /// What to do about a task without a result.
+#[derive(Debug, PartialEq)]
 enum Judged {
     Wait,
     Fail(String),
     Resubmit,
+}
+
+/// Decides about a task that has no result file, from what `squeue` says of it
+/// (`None`: Slurm no longer knows it).
+fn judge(state: Option<&TaskState>, w: &mut Waiting, max_resubmits: usize) -> Judged {
+    match state {
+        Some(TaskState::Live) => Judged::Wait,
+        Some(TaskState::Failed(state)) => Judged::Fail(format!("Slurm reports the task {state}")),
+        Some(TaskState::Completed) => {
+            w.completed_polls += 1;
+            if w.completed_polls < COMPLETED_GRACE_POLLS {
+                return Judged::Wait;
+            }
+            Judged::Fail("the Slurm task completed without writing a result".into())
+        }
+        Some(TaskState::Lost(_)) | None if w.resubmits < max_resubmits => Judged::Resubmit,
+        Some(TaskState::Lost(state)) => {
+            Judged::Fail(format!("the Slurm task was lost {} times (last: {state})", w.resubmits + 1))
+        }
+        None => Judged::Fail(format!("the Slurm task vanished from the queue {} times", w.resubmits + 1)),
+    }
 }
 
 /// The result file of a finished evaluation.
@@ -328,4 +341,50 @@ pub fn task_result(task: &Task, fingerprint: &Fingerprint, eval: Evaluation, sec
         }
     };
     TaskResult { trial: task.trial, bits: task.bits.clone(), fingerprint: fingerprint.clone(), seconds, outcome }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(resubmits: usize) -> Waiting {
+        Waiting { index: 0, at: (0, 0), resubmits, completed_polls: 0 }
+    }
+
+    #[test]
+    fn slurm_failures_fail_the_trial_with_their_reason() {
+        let state = TaskState::Failed("OUT_OF_MEMORY".into());
+        let j = judge(Some(&state), &mut waiting(0), 3);
+        assert_eq!(j, Judged::Fail("Slurm reports the task OUT_OF_MEMORY".into()));
+    }
+
+    #[test]
+    fn lost_tasks_are_resubmitted_up_to_the_limit() {
+        let state = TaskState::Lost("NODE_FAIL".into());
+        assert_eq!(judge(Some(&state), &mut waiting(2), 3), Judged::Resubmit);
+        assert_eq!(judge(None, &mut waiting(0), 3), Judged::Resubmit);
+        let j = judge(Some(&state), &mut waiting(3), 3);
+        assert_eq!(j, Judged::Fail("the Slurm task was lost 4 times (last: NODE_FAIL)".into()));
+        assert_eq!(judge(Some(&TaskState::Live), &mut waiting(9), 3), Judged::Wait);
+    }
+
+    #[test]
+    fn a_completed_task_gets_a_grace_for_its_result_file() {
+        let mut w = waiting(0);
+        for _ in 1..COMPLETED_GRACE_POLLS {
+            assert_eq!(judge(Some(&TaskState::Completed), &mut w, 3), Judged::Wait);
+        }
+        let j = judge(Some(&TaskState::Completed), &mut w, 3);
+        assert_eq!(j, Judged::Fail("the Slurm task completed without writing a result".into()));
+    }
+
+    #[test]
+    fn non_finite_values_become_failures_as_locally() {
+        let task = Task { trial: 1, bits: "+".into(), budget: None };
+        let fp = Fingerprint { space: "s".into(), objective: "o".into(), optimizer: "p".into(), seed: 0 };
+        let r = task_result(&task, &fp, Evaluation::Value(f64::NAN), 0.1);
+        let want =
+            TaskOutcome::Failed { reason: "the objective returned NaN".into(), stderr: String::new(), attempts: 1 };
+        assert_eq!(r.outcome, want);
+    }
 }

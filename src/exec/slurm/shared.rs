@@ -123,6 +123,11 @@ impl SharedDir {
         self.root.join("slurm").join("%A_%a.out")
     }
 
+    /// What Slurm captured of task `index` of job `job`.
+    pub fn task_output(&self, job: &str, index: usize) -> PathBuf {
+        self.root.join("slurm").join(format!("{job}_{index}.out"))
+    }
+
     /// The submission file of submission `n`.
     pub fn submission_path(&self, n: u64) -> PathBuf {
         self.root.join(format!("sub-{n}.json"))
