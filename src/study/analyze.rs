@@ -11,6 +11,9 @@ use super::{
 };
 use crate::space::{Condition, Domain, Param, ParamValue, Space, SpaceError};
 
+/// Reads `execution:` (its readers live in [`super::execution`]).
+pub use super::execution::read as execution;
+
 /// Top-level keys of a study.
 pub const STUDY_KEYS: &[&str] = &["study", "seed", "space", "objective", "optimizer", "execution", "experiment"];
 const PARAM_KEYS: &[&str] = &["type", "values", "low", "high", "log", "bits", "when"];
@@ -36,7 +39,7 @@ pub fn study(doc: &Node, base_dir: &Path) -> Result<Study, Diagnostic> {
         experiment::check_tuned(node, spec)?;
     }
     let optimizer = f.or("optimizer", OptimizerSpec::default(), optimizer)?;
-    let execution = f.or("execution", Execution::default(), super::execution::read)?;
+    let execution = f.or("execution", Execution::default(), execution)?;
     f.finish(STUDY_KEYS)?;
     if let Some(ObjectiveSpec { kind: ObjectiveKind::Command(spec), .. }) = &objective {
         super::command::check_placeholders(spec, space.as_ref())?;

@@ -181,6 +181,17 @@ mod tests {
     }
 
     #[test]
+    fn the_study_language_reads_the_same_settings() {
+        let yaml = study(
+            "execution:\n  executor: slurm\n  slurm: {partition: debug, max_parallel: 64, time: \"01:00:00\", cpus_per_task: 1, extra: [\"--gres=gpu:1\"]}\n",
+        )
+        .unwrap();
+        let text = "study s\nobjective sparse_polynomial { n: 2  terms: [] }\nexecution {\n  executor: slurm\n  slurm: { partition: debug  max_parallel: 64  time: \"01:00:00\"  cpus_per_task: 1  extra: [\"--gres=gpu:1\"] }\n}\n";
+        let dsl = parse_str(text, Format::Study, Path::new(".")).map_err(|d| d.message).unwrap();
+        assert_eq!(dsl.execution, yaml.execution);
+    }
+
+    #[test]
     fn local_is_the_default() {
         assert_eq!(study("").unwrap().execution.executor, ExecutorKind::Local);
     }

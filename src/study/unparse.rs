@@ -9,7 +9,8 @@ use std::path::Path;
 
 use super::doc::{Key, Node, Value};
 use super::{
-    BaseSpec, Direction, Execution, HarmonicaSpec, ObjectiveKind, ObjectiveSpec, OptimizerSpec, Solver, Study, Term,
+    BaseSpec, Direction, Execution, ExecutorKind, HarmonicaSpec, ObjectiveKind, ObjectiveSpec, OptimizerSpec,
+    SlurmSettings, Solver, Study, Term,
 };
 use crate::space::{Condition, Domain, Param, ParamValue, Space};
 
@@ -193,7 +194,40 @@ pub fn execution(e: &Execution) -> Option<Node> {
     if let Some(f) = e.max_failure_fraction {
         m.push(entry("max_failure_fraction", float(f)));
     }
+    if e.executor != ExecutorKind::default() {
+        let name = match e.executor {
+            ExecutorKind::Local => "local",
+            ExecutorKind::Slurm => "slurm",
+        };
+        m.push(entry("executor", str(name)));
+    }
+    if e.slurm != SlurmSettings::default() {
+        m.push(entry("slurm", slurm(&e.slurm)));
+    }
     (!m.is_empty()).then(|| map(m))
+}
+
+/// The Slurm executor's settings, those given.
+fn slurm(s: &SlurmSettings) -> Node {
+    let mut m = Vec::new();
+    if let Some(p) = &s.partition {
+        m.push(entry("partition", str(p)));
+    }
+    if let Some(n) = s.max_parallel {
+        m.push(entry("max_parallel", uint(n as u64)));
+    }
+    if let Some(t) = &s.time {
+        m.push(entry("time", str(t)));
+    }
+    if let Some(c) = s.cpus_per_task {
+        m.push(entry("cpus_per_task", uint(c as u64)));
+    }
+    if !s.extra.is_empty() {
+        m.push(entry("extra", list(s.extra.iter().map(|x| str(x)).collect())));
+    }
+    m.push(entry("max_resubmits", uint(s.max_resubmits as u64)));
+    m.push(entry("poll_interval", float(s.poll_interval)));
+    map(m)
 }
 
 /// The SGD lab's settings (the `experiment` block and the `sgd` objective).
