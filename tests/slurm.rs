@@ -45,6 +45,10 @@ impl Cluster {
     }
 
     fn check(&self) -> Result<(), String> {
+        // Without its file, sinfo retries for a minute before it gives up.
+        if !self.conf.is_file() {
+            return Err(format!("{} does not exist: no cluster was started", self.conf.display()));
+        }
         let out = self.cmd("sinfo").args(["-h", "-o", "%T"]).output().map_err(|e| format!("sinfo: {e}"))?;
         let state = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         if out.status.success() && state == "idle" {
@@ -127,7 +131,8 @@ impl Fixture {
 
     /// The study run with the local executor: the reference result.
     fn local_result(&self, cluster: &Cluster) -> Value {
-        let out = self.run(cluster, "local", &["--executor", "local"]).output().unwrap();
+        // Many local workers: the result does not depend on how many, and the reference comes quickly.
+        let out = self.run(cluster, "local", &["--executor", "local", "--workers", "12"]).output().unwrap();
         self.clear_log();
         result(&out)
     }
@@ -288,42 +293,60 @@ fn ctrl_c_cancels_the_arrays_and_a_rerun_completes(cluster: &Cluster) {
     assert_eq!(result(&out), local);
 }
 
+/// One Slurm test: it panics on failure.
+type Test = fn(&Cluster);
+
+const TESTS: [(&str, Test); 4] = [
+    ("two_stages_through_job_arrays_equal_the_local_run", two_stages_through_job_arrays_equal_the_local_run),
+    ("a_cancelled_task_is_resubmitted_and_nothing_is_lost", a_cancelled_task_is_resubmitted_and_nothing_is_lost),
+    ("a_killed_coordinator_resumes_without_submitting_twice", a_killed_coordinator_resumes_without_submitting_twice),
+    ("ctrl_c_cancels_the_arrays_and_a_rerun_completes", ctrl_c_cancels_the_arrays_and_a_rerun_completes),
+];
+
+/// The closing line in libtest's words, so the counts read the same as every other test binary's.
+fn summary(passed: usize, failed: usize, filtered: usize, t0: Instant) -> String {
+    let verdict = if failed == 0 { "ok" } else { "FAILED" };
+    format!(
+        "test result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; {filtered} filtered out; finished in {:.2}s",
+        t0.elapsed().as_secs_f64()
+    )
+}
+
 fn main() -> ExitCode {
+    let t0 = Instant::now();
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let tests: [(&str, fn(&Cluster)); 4] = [
-        ("two_stages_through_job_arrays_equal_the_local_run", two_stages_through_job_arrays_equal_the_local_run),
-        ("a_cancelled_task_is_resubmitted_and_nothing_is_lost", a_cancelled_task_is_resubmitted_and_nothing_is_lost),
-        (
-            "a_killed_coordinator_resumes_without_submitting_twice",
-            a_killed_coordinator_resumes_without_submitting_twice,
-        ),
-        ("ctrl_c_cancels_the_arrays_and_a_rerun_completes", ctrl_c_cancels_the_arrays_and_a_rerun_completes),
-    ];
     let chosen: Vec<_> =
-        tests.iter().filter(|(n, _)| filter.is_empty() || filter.iter().any(|f| n.contains(f))).collect();
-    println!("\nrunning {} Slurm tests", chosen.len());
+        TESTS.iter().filter(|(n, _)| filter.is_empty() || filter.iter().any(|f| n.contains(f))).collect();
+    let filtered = TESTS.len() - chosen.len();
+    println!("\nrunning {} tests", chosen.len());
     let cluster = match Cluster::ensure() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: Slurm could not start, so every Slurm test fails: {e}");
+            for (name, _) in &chosen {
+                println!("test {name} ... FAILED");
+            }
+            println!("\n{}", summary(0, chosen.len(), filtered, t0));
             return ExitCode::FAILURE;
         }
     };
     let mut failed = Vec::new();
-    for (name, test) in chosen {
-        let t0 = Instant::now();
+    for (name, test) in &chosen {
+        let t = Instant::now();
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&cluster))).is_ok();
-        println!("test {name} ... {} ({:.1} s)", if ok { "ok" } else { "FAILED" }, t0.elapsed().as_secs_f64());
+        println!("test {name} ... {} ({:.1} s)", if ok { "ok" } else { "FAILED" }, t.elapsed().as_secs_f64());
         if !ok {
             failed.push(*name);
         }
     }
     drop(cluster);
+    if !failed.is_empty() {
+        println!("\nfailures:\n    {}", failed.join("\n    "));
+    }
+    println!("\n{}", summary(chosen.len() - failed.len(), failed.len(), filtered, t0));
     if failed.is_empty() {
-        println!("\ntest result: ok");
         ExitCode::SUCCESS
     } else {
-        println!("\ntest result: FAILED: {}", failed.join(", "));
         ExitCode::FAILURE
     }
 }
