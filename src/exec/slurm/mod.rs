@@ -6,8 +6,9 @@
 //! asks `squeue` about the tasks still without one (every `poll_interval`):
 //! `FAILED`, `TIMEOUT` and `OUT_OF_MEMORY` make the trial fail with that reason;
 //! a task Slurm lost (cancelled, node failure, preemption, or forgotten) is
-//! submitted again, up to `max_resubmits` times. Nothing depends on accounting
-//! (`sacct`): a small cluster often has none.
+//! submitted again, up to `max_resubmits` times. Accounting (`sacct`) is asked
+//! only about tasks `squeue` has forgotten, where the cluster keeps it; nothing
+//! depends on it: a small cluster often has none.
 //!
 //! Resuming after the coordinator was killed: results already written are read
 //! back, and a trial whose task Slurm still has pending or running is waited
@@ -166,8 +167,10 @@ impl Coordinator<'_> {
                 msgs.push(done);
                 continue;
             }
+            // A task Slurm still knows is judged by the first poll, as if this
+            // coordinator had submitted it: waited for, failed, or submitted again.
             match placed.get(&self.todo[index].id) {
-                Some(&at) if snap.tasks.get(&at) == Some(&TaskState::Live) => {
+                Some(&at) if snap.tasks.contains_key(&at) => {
                     self.waiting.push(Waiting { index, at, resubmits: 0, completed_polls: 0 });
                 }
                 _ => fresh.push((index, 0)),
@@ -228,10 +231,15 @@ impl Coordinator<'_> {
         // Files first written before the snapshot are all visible now: a task the
         // snapshot shows ended has its result read below if it wrote one.
         let mut msgs = self.collect_results();
+        let forgotten = self.accounted(&snap);
         let mut lost = Vec::new();
         let mut still = Vec::with_capacity(self.waiting.len());
         for mut w in std::mem::take(&mut self.waiting) {
-            match judge(snap.tasks.get(&w.at), &mut w, self.run.settings.max_resubmits) {
+            let state = snap.tasks.get(&w.at).or_else(|| {
+                let job = self.jobs.get(&w.at.0)?;
+                forgotten.as_ref()?.get(&(job.clone(), w.at.1))
+            });
+            match judge(state, &mut w, self.run.settings.max_resubmits) {
                 Judged::Wait => still.push(w),
                 Judged::Fail(reason) => {
                     let stderr = self.task_output(w.at);
@@ -244,6 +252,20 @@ impl Coordinator<'_> {
         self.waiting = still;
         self.submit(&lost)?;
         Ok(msgs)
+    }
+
+    /// What accounting says of the waiting tasks `squeue` no longer lists (it
+    /// forgets a job some minutes after it ends), where the cluster keeps any.
+    fn accounted(&self, snap: &queue::Snapshot) -> Option<HashMap<(String, usize), TaskState>> {
+        let mut jobs: Vec<String> = self
+            .waiting
+            .iter()
+            .filter(|w| !snap.tasks.contains_key(&w.at))
+            .filter_map(|w| self.jobs.get(&w.at.0).cloned())
+            .collect();
+        jobs.sort();
+        jobs.dedup();
+        queue::accounted(&jobs)
     }
 
     /// Submits trials (index, resubmits so far) as arrays of at most

@@ -95,6 +95,38 @@ pub fn snapshot(name: &str) -> Result<Snapshot, SlurmError> {
     Ok(Snapshot::parse(&String::from_utf8_lossy(&out.stdout)))
 }
 
+/// Final states of array tasks from accounting (`sacct`), by (job id, array
+/// index), for tasks `squeue` has already forgotten. `None` when the cluster keeps
+/// no accounting (or `sacct` is missing): the caller then judges without it.
+pub fn accounted(jobs: &[String]) -> Option<HashMap<(String, usize), TaskState>> {
+    if jobs.is_empty() || !installed("sacct") {
+        return None;
+    }
+    let args = vec![
+        "--noheader".into(),
+        "--parsable2".into(),
+        "--allocations".into(),
+        "--format=JobID,State".into(),
+        format!("--jobs={}", jobs.join(",")),
+    ];
+    let out = run("sacct", &args).ok()?;
+    out.status.success().then(|| parse_sacct(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Reads `sacct` lines `<job>_<index>|<state>` (ranges of pending tasks, such as
+/// `12_[4-9]`, are skipped: squeue still knows those).
+fn parse_sacct(text: &str) -> HashMap<(String, usize), TaskState> {
+    text.lines()
+        .filter_map(|line| {
+            let (id, state) = line.trim().split_once('|')?;
+            let (job, index) = id.split_once('_')?;
+            // `CANCELLED by 0`: the state is the first word.
+            let state = state.split_whitespace().next()?;
+            Some(((job.to_owned(), index.parse().ok()?), TaskState::from_slurm(state)))
+        })
+        .collect()
+}
+
 /// What `sbatch` needs for one array.
 pub struct ArrayJob<'a> {
     /// The job name shared by all our jobs.
@@ -179,6 +211,14 @@ mod tests {
         assert_eq!(snap.tasks[&(4, 0)], TaskState::Lost("NODE_FAIL".into()));
         assert_eq!(snap.jobs[&4], "15");
         assert_eq!(snap.tasks.len(), 3);
+    }
+
+    #[test]
+    fn sacct_lines_are_read_by_job_and_index() {
+        let got = parse_sacct("12_0|COMPLETED\n12_1|TIMEOUT\n12_2|CANCELLED by 0\n12_[3-9]|PENDING\n13|FAILED\n");
+        assert_eq!(got[&("12".to_owned(), 1)], TaskState::Failed("TIMEOUT".into()));
+        assert_eq!(got[&("12".to_owned(), 2)], TaskState::Lost("CANCELLED".into()));
+        assert_eq!(got.len(), 3);
     }
 
     #[test]
