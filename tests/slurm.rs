@@ -296,11 +296,15 @@ fn ctrl_c_cancels_the_arrays_and_a_rerun_completes(cluster: &Cluster) {
 /// One Slurm test: it panics on failure.
 type Test = fn(&Cluster);
 
-const TESTS: [(&str, Test); 4] = [
+const TESTS: [(&str, Test); 5] = [
     ("two_stages_through_job_arrays_equal_the_local_run", two_stages_through_job_arrays_equal_the_local_run),
     ("a_cancelled_task_is_resubmitted_and_nothing_is_lost", a_cancelled_task_is_resubmitted_and_nothing_is_lost),
     ("a_killed_coordinator_resumes_without_submitting_twice", a_killed_coordinator_resumes_without_submitting_twice),
     ("ctrl_c_cancels_the_arrays_and_a_rerun_completes", ctrl_c_cancels_the_arrays_and_a_rerun_completes),
+    (
+        "a_task_slurm_reports_failed_is_a_failed_trial_with_that_reason",
+        a_task_slurm_reports_failed_is_a_failed_trial_with_that_reason,
+    ),
 ];
 
 /// The closing line in libtest's words, so the counts read the same as every other test binary's.
@@ -312,13 +316,43 @@ fn summary(passed: usize, failed: usize, filtered: usize, t0: Instant) -> String
     )
 }
 
+fn a_task_slurm_reports_failed_is_a_failed_trial_with_that_reason(cluster: &Cluster) {
+    let f = Fixture::new("1");
+    let child = f.run(cluster, "slurm", &[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let shared = f.shared("slurm");
+    wait_for("the first array", || job_of(&shared, 0).is_some());
+    // The workers can no longer write their results (as on a broken shared file
+    // system): each task exits non-zero and Slurm reports it FAILED.
+    let results = shared.join("results");
+    std::fs::remove_dir_all(&results).unwrap();
+    std::fs::write(&results, "").unwrap();
+    let out = finish(child);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let listed = cluster
+        .cmd(BIN)
+        .args(["trials", "--format", "json", "--storage"])
+        .arg(f.path("slurm"))
+        .arg(f.path("toy.yaml"))
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let failed: Vec<&Value> =
+        rows.as_array().unwrap().iter().filter(|r| r["reason"] == "Slurm reports the task FAILED").collect();
+    assert!(!failed.is_empty(), "{rows:#}");
+    // The failure carries what Slurm captured of the worker.
+    for r in failed {
+        assert!(r["stderr"].as_str().unwrap().contains("cannot write the result"), "{r:#}");
+    }
+}
+
 fn main() -> ExitCode {
     let t0 = Instant::now();
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let chosen: Vec<_> =
         TESTS.iter().filter(|(n, _)| filter.is_empty() || filter.iter().any(|f| n.contains(f))).collect();
     let filtered = TESTS.len() - chosen.len();
-    println!("\nrunning {} tests", chosen.len());
+    println!("\nrunning {} test{}", chosen.len(), if chosen.len() == 1 { "" } else { "s" });
     let cluster = match Cluster::ensure() {
         Ok(c) => c,
         Err(e) => {
