@@ -207,11 +207,15 @@ mod tests {
                 if asked_stop {
                     go.store(true, Ordering::SeqCst);
                 }
-                done.extend(msgs.into_iter().filter_map(|m| match m {
-                    Message::Done(i, _) => Some(i),
-                    Message::Started(_) => None,
-                }));
-                asked_stop |= !done.is_empty();
+                // Stop as soon as job 1 has started: it is then running, held until
+                // the call after this one, so the stop reaches the worker before it
+                // could take job 2, whatever the threads' timing.
+                for m in msgs {
+                    match m {
+                        Message::Done(i, _) => done.push(i),
+                        Message::Started(i) => asked_stop |= i == 1,
+                    }
+                }
                 if asked_stop {
                     Flow::Stop
                 } else {
