@@ -3,7 +3,8 @@
 //! paper's setting), the same experiment `benches/sgd_numpy.py` runs in NumPy.
 //! `benches/compare.sh` runs both and prints the ratio.
 //!
-//! Usage: cargo bench --bench sgd [-- STEPS]; prints `ours: <steps/s> steps/s`.
+//! Usage: cargo bench --bench sgd [-- STEPS [BATCH]]; prints `ours: <steps/s> steps/s`.
+//! BATCH (default 200) measures other batch sizes at d = 100.
 
 use std::time::Instant;
 
@@ -11,9 +12,11 @@ use harmonica::sgd::two_layer::Method;
 use harmonica::sgd::{run_two_layer, Model, TwoLayerConfig};
 
 fn main() {
-    let steps = std::env::args().skip(1).find_map(|a| a.parse::<usize>().ok()).unwrap_or(5000);
+    let nums: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse::<usize>().ok()).collect();
+    let steps = nums.first().copied().unwrap_or(5000);
+    let batch = nums.get(1).copied().unwrap_or(200).max(1);
     let cfg = TwoLayerConfig {
-        method: Method::Sgd { batch: 200 },
+        method: Method::Sgd { batch },
         lr: 1e-3,
         steps,
         seed: 0,
@@ -36,6 +39,6 @@ fn main() {
         }
     };
     let secs = start.elapsed().as_secs_f64();
-    println!("ours: {:.1} steps/s ({steps} steps in {secs:.2} s, d=100, batch 200)", steps as f64 / secs);
+    println!("ours: {:.1} steps/s ({steps} steps in {secs:.2} s, d=100, batch {batch})", steps as f64 / secs);
     println!("ours: distance {:.4} -> {:.4}", run.trace[0].distance, run.final_state.distance);
 }

@@ -4,6 +4,10 @@
 //! Data flows one way: study text -> [`study::Study`] -> [`harmonica::Engine`] <->
 //! [`exec`] -> [`objective`], and [`report`] renders what a run found.
 
+// Links the BLAS provider ndarray's `blas` feature calls into (`--features openblas`).
+#[cfg(feature = "openblas")]
+extern crate blas_src;
+
 pub mod cli;
 pub mod exec;
 pub mod experiment;
