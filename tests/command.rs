@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use harmonica::store::{Record, Scan};
 use serde_json::Value;
@@ -42,6 +42,24 @@ fn text(b: &[u8]) -> String {
 fn json_out(o: &Output) -> Value {
     assert!(o.status.success(), "stdout: {}\nstderr: {}", text(&o.stdout), text(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Starts `harmonica run <study>` in the background (stdout and stderr made by
+/// `output`) and waits, with no deadline asserted, until `ready` holds for its
+/// journal.
+fn run_until(dir: &Path, study: &str, output: fn() -> Stdio, journal: &Path, ready: impl Fn(&Path) -> bool) -> Child {
+    let mut child =
+        Command::new(BIN).args(["run", study]).current_dir(dir).stdout(output()).stderr(output()).spawn().unwrap();
+    while !journal.exists() || !ready(journal) {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
+/// `harmonica trials <study> --format json`.
+fn trials_json(dir: &Path, study: &str) -> Value {
+    serde_json::from_slice(&harmonica(&["trials", study, "--format", "json"], dir).stdout).unwrap()
 }
 
 fn records(journal: &Path) -> Vec<Record> {
@@ -98,8 +116,7 @@ fn failing_hanging_and_garbage_trials_are_recorded_with_reasons() {
     let run = harmonica(&["run", "modes.yaml", "--json"], dir.path());
     let result = json_out(&run);
     assert_eq!(result["evaluations"], 24);
-    let trials: Value =
-        serde_json::from_slice(&harmonica(&["trials", "modes.yaml", "--format", "json"], dir.path()).stdout).unwrap();
+    let trials = trials_json(dir.path(), "modes.yaml");
     let trials = trials.as_array().unwrap();
     assert_eq!(trials.len(), 24);
     let mut seen = BTreeSet::new();
@@ -266,8 +283,7 @@ optimizer:
     let result = json_out(&harmonica(&["run", "b.yaml", "--json"], dir.path()));
     // 8 stage samples, then Hyperband(9, 3): 9+3+1, 5+1, 3 evaluations.
     assert_eq!(result["evaluations"], 30);
-    let trials: Value =
-        serde_json::from_slice(&harmonica(&["trials", "b.yaml", "--format", "json"], dir.path()).stdout).unwrap();
+    let trials = trials_json(dir.path(), "b.yaml");
     let mut by_budget: BTreeMap<i64, usize> = BTreeMap::new();
     for t in trials.as_array().unwrap() {
         let budget = t["budget"].as_f64().unwrap_or(1.0);
@@ -324,18 +340,8 @@ fn kill_9_mid_stage_then_resume_loses_and_reruns_nothing() {
 
     let dir = slow_dir();
     let journal = dir.path().join("slow.journal");
-    let mut child = Command::new(BIN)
-        .args(["run", "slow.yaml"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait (no deadline asserted) until part of stage 1 is journaled, then kill -9.
-    while !journal.exists() || finished(&journal).len() < 8 {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    // Once part of stage 1 is journaled, kill -9.
+    let mut child = run_until(dir.path(), "slow.yaml", Stdio::null, &journal, |j| finished(j).len() >= 8);
     child.kill().unwrap();
     child.wait().unwrap();
     let before = finished(&journal);
@@ -389,18 +395,8 @@ fn ctrl_c_kills_running_trials_and_resume_finishes() {
         "study: wait\nspace:\n  x: {type: int, low: 0, high: 3}\nobjective:\n  type: command\n  argv: [sh, wait.sh, '{x}']\n  metric: loss\noptimizer: {type: random, evaluations: 6}\nexecution: {workers: 2}\n",
     );
     let journal = dir.path().join("wait.journal");
-    let mut child = Command::new(BIN)
-        .args(["run", "wait.yaml"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let started = |j: &Path| records(j).iter().filter(|r| matches!(r, Record::Started { .. })).count();
-    while !journal.exists() || started(&journal) < 2 {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let child = run_until(dir.path(), "wait.yaml", Stdio::piped, &journal, |j| started(j) >= 2);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
