@@ -126,14 +126,24 @@ impl Prepared {
     }
 
     /// Evaluates one request; non-finite values are failures.
-    pub fn evaluate(&self, req: &crate::harmonica::TrialRequest) -> Outcome {
-        let config = self.space.decode(&req.bits);
-        let input = TrialInput { id: req.id, bits: &req.bits, config: &config, space: &self.space, budget: req.budget };
-        match self.objective.evaluate(&input) {
+    pub fn evaluate(&self, req: &TrialRequest) -> Outcome {
+        match self.with_input(req, |input| self.objective.evaluate(input)) {
             Ok(v) if v.is_finite() => Outcome::Value(self.loss(v)),
             Ok(v) => Outcome::Failed(format!("the objective returned {v}")),
             Err(reason) => Outcome::Failed(reason),
         }
+    }
+
+    /// Evaluates one request in `ctx` (its processes supervised, its output
+    /// captured); the value is the objective's, as it returned it.
+    pub fn evaluate_in(&self, req: &TrialRequest, ctx: &EvalContext) -> Evaluation {
+        self.with_input(req, |input| self.objective.evaluate_in(input, ctx))
+    }
+
+    /// Calls `f` with the objective's view of `req`: its point decoded.
+    fn with_input<T>(&self, req: &TrialRequest, f: impl FnOnce(&TrialInput) -> T) -> T {
+        let config = self.space.decode(&req.bits);
+        f(&TrialInput { id: req.id, bits: &req.bits, config: &config, space: &self.space, budget: req.budget })
     }
 }
 
@@ -459,9 +469,7 @@ impl<'a> Driver<'a> {
 
 fn evaluate_timed(prepared: &Prepared, req: &TrialRequest, ctx: &EvalContext) -> (Evaluation, f64) {
     let t0 = Instant::now();
-    let config = prepared.space.decode(&req.bits);
-    let input = TrialInput { id: req.id, bits: &req.bits, config: &config, space: &prepared.space, budget: req.budget };
-    let eval = prepared.objective.evaluate_in(&input, ctx);
+    let eval = prepared.evaluate_in(req, ctx);
     (eval, t0.elapsed().as_secs_f64())
 }
 

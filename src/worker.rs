@@ -6,10 +6,11 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::exec::slurm::shared::{read_submission, SharedDir, Submission, Task, TaskOutcome, TaskResult};
+use crate::exec::slurm::shared::{read_submission, SharedDir, Submission, Task, TaskResult};
 use crate::exec::slurm::task_result;
 use crate::exec::Supervisor;
-use crate::objective::{EvalContext, TrialInput};
+use crate::harmonica::TrialRequest;
+use crate::objective::{EvalContext, Evaluation, Failure};
 use crate::runner::Prepared;
 
 /// Why a worker could not do its task.
@@ -47,11 +48,11 @@ pub fn run(batch: &Path, index: usize) -> Result<(), WorkerError> {
     let dir = SharedDir::at(batch.parent().unwrap_or(Path::new(".")));
     let t0 = Instant::now();
     let result = match prepare(&sub, task) {
-        Ok((prepared, bits)) => evaluate(&prepared, &sub, task, &bits, t0),
+        Ok((prepared, req)) => evaluate(&prepared, &sub, task, &req, t0),
         Err(reason) => {
             // The coordinator learns why through the result; Slurm's log has it too.
-            let failure = TaskOutcome::Failed { reason: reason.clone(), stderr: String::new(), attempts: 1 };
-            write(&dir, &result_of(task, &sub, failure, t0))?;
+            let failure = Evaluation::Failed(Failure { reason: reason.clone(), stderr: String::new(), attempts: 1 });
+            write(&dir, &task_result(task, &sub.fingerprint, failure, t0.elapsed().as_secs_f64()))?;
             return Err(WorkerError::Study(reason));
         }
     };
@@ -59,7 +60,7 @@ pub fn run(batch: &Path, index: usize) -> Result<(), WorkerError> {
 }
 
 /// Loads the study as the coordinator saw it and decodes the task's point.
-fn prepare(sub: &Submission, task: &Task) -> Result<(Prepared, Vec<i8>), String> {
+fn prepare(sub: &Submission, task: &Task) -> Result<(Prepared, TrialRequest), String> {
     let mut study = crate::study::load(&sub.study).map_err(|e| format!("cannot load the study: {e}"))?;
     study.seed = sub.seed;
     let prepared = Prepared::new(study).map_err(|e| e.to_string())?;
@@ -72,26 +73,14 @@ fn prepare(sub: &Submission, task: &Task) -> Result<(Prepared, Vec<i8>), String>
     if bits.len() != prepared.space.n_bits() {
         return Err(format!("trial {} has {} bits; the space has {}", task.trial, bits.len(), prepared.space.n_bits()));
     }
-    Ok((prepared, bits))
+    Ok((prepared, TrialRequest { id: task.trial, bits, budget: task.budget }))
 }
 
-fn evaluate(prepared: &Prepared, sub: &Submission, task: &Task, bits: &[i8], t0: Instant) -> TaskResult {
+fn evaluate(prepared: &Prepared, sub: &Submission, task: &Task, req: &TrialRequest, t0: Instant) -> TaskResult {
     let supervisor = Supervisor::new();
     let ctx = EvalContext { supervisor: &supervisor, output_dir: sub.logs.as_deref() };
-    let config = prepared.space.decode(bits);
-    let input = TrialInput { id: task.trial, bits, config: &config, space: &prepared.space, budget: task.budget };
-    let eval = prepared.objective.evaluate_in(&input, &ctx);
+    let eval = prepared.evaluate_in(req, &ctx);
     task_result(task, &sub.fingerprint, eval, t0.elapsed().as_secs_f64())
-}
-
-fn result_of(task: &Task, sub: &Submission, outcome: TaskOutcome, t0: Instant) -> TaskResult {
-    TaskResult {
-        trial: task.trial,
-        bits: task.bits.clone(),
-        fingerprint: sub.fingerprint.clone(),
-        seconds: t0.elapsed().as_secs_f64(),
-        outcome,
-    }
 }
 
 fn write(dir: &SharedDir, result: &TaskResult) -> Result<(), WorkerError> {
