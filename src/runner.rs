@@ -327,7 +327,8 @@ impl<'a> Driver<'a> {
         self.engine.trials().iter().filter(|t| t.outcome.is_some()).count()
     }
 
-    /// Runs `todo` on the workers, journaling and telling each result as it comes.
+    /// Runs `todo` on the workers (or as Slurm job arrays), journaling and telling
+    /// each result as it comes.
     fn execute(&mut self, todo: &[TrialRequest], phase: Phase) -> Result<(), RunError> {
         if self.interrupted() {
             return Err(RunError::Interrupted { finished: self.finished() });
@@ -335,29 +336,26 @@ impl<'a> Driver<'a> {
         if todo.is_empty() {
             return Ok(());
         }
-        if let Some(slurm) = self.opts.slurm {
-            return self.execute_slurm(todo, phase, slurm);
-        }
-        let pool = LocalPool::new(self.opts.workers).map_err(|e| RunError::Pool(e.to_string()))?;
-        let supervisor = self.supervisor.clone();
-        let (prepared, output_dir) = (self.prepared, self.opts.output_dir);
-        let ctx = EvalContext { supervisor: &supervisor, output_dir };
         let mut error = None;
-        pool.stream(
-            todo,
-            |req| evaluate_timed(prepared, req, &ctx),
-            |msgs| {
-                if let Err(e) = self.handle(todo, phase, msgs) {
-                    error.get_or_insert(e);
-                }
-                let stop = error.is_some() || self.interrupted() || self.too_many_failures();
-                if stop {
-                    supervisor.stop();
-                    return Flow::Stop;
-                }
-                Flow::Continue
-            },
-        );
+        if let Some(slurm) = self.opts.slurm {
+            crate::exec::slurm::stream(slurm, todo, |msgs| self.receive(todo, phase, msgs, &mut error))?;
+        } else {
+            let pool = LocalPool::new(self.opts.workers).map_err(|e| RunError::Pool(e.to_string()))?;
+            let supervisor = self.supervisor.clone();
+            let prepared = self.prepared;
+            let ctx = EvalContext { supervisor: &supervisor, output_dir: self.opts.output_dir };
+            pool.stream(
+                todo,
+                |req| evaluate_timed(prepared, req, &ctx),
+                |msgs| {
+                    let flow = self.receive(todo, phase, msgs, &mut error);
+                    if flow == Flow::Stop {
+                        supervisor.stop();
+                    }
+                    flow
+                },
+            );
+        }
         match error {
             Some(e) => Err(e),
             None if self.interrupted() => Err(RunError::Interrupted { finished: self.finished() }),
@@ -365,22 +363,22 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// Runs `todo` as Slurm job arrays, journaling and telling each result as it comes.
-    fn execute_slurm(&mut self, todo: &[TrialRequest], phase: Phase, slurm: &SlurmRun) -> Result<(), RunError> {
-        let mut error = None;
-        crate::exec::slurm::stream(slurm, todo, |msgs| {
-            if let Err(e) = self.handle(todo, phase, msgs) {
-                error.get_or_insert(e);
-            }
-            if error.is_some() || self.interrupted() || self.too_many_failures() {
-                return Flow::Stop;
-            }
+    /// Handles a group of messages, keeping the first error in `error`; stops the
+    /// batch on an error, a stop request or too many failures.
+    fn receive(
+        &mut self,
+        todo: &[TrialRequest],
+        phase: Phase,
+        msgs: Vec<Message<(Evaluation, f64)>>,
+        error: &mut Option<RunError>,
+    ) -> Flow {
+        if let Err(e) = self.handle(todo, phase, msgs) {
+            error.get_or_insert(e);
+        }
+        if error.is_some() || self.interrupted() || self.too_many_failures() {
+            Flow::Stop
+        } else {
             Flow::Continue
-        })?;
-        match error {
-            Some(e) => Err(e),
-            None if self.interrupted() => Err(RunError::Interrupted { finished: self.finished() }),
-            None => self.check_failures(),
         }
     }
 
