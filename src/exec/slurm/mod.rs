@@ -257,15 +257,15 @@ impl Coordinator<'_> {
     /// What accounting says of the waiting tasks `squeue` no longer lists (it
     /// forgets a job some minutes after it ends), where the cluster keeps any.
     fn accounted(&self, snap: &queue::Snapshot) -> Option<HashMap<(String, usize), TaskState>> {
-        let mut jobs: Vec<String> = self
-            .waiting
-            .iter()
-            .filter(|w| !snap.tasks.contains_key(&w.at))
-            .filter_map(|w| self.jobs.get(&w.at.0).cloned())
-            .collect();
+        queue::accounted(&self.jobs_of(self.waiting.iter().filter(|w| !snap.tasks.contains_key(&w.at))))
+    }
+
+    /// The job ids of `waiting`'s tasks, each once.
+    fn jobs_of<'w>(&self, waiting: impl Iterator<Item = &'w Waiting>) -> Vec<String> {
+        let mut jobs: Vec<String> = waiting.filter_map(|w| self.jobs.get(&w.at.0).cloned()).collect();
         jobs.sort();
         jobs.dedup();
-        queue::accounted(&jobs)
+        jobs
     }
 
     /// Submits trials (index, resubmits so far) as arrays of at most
@@ -313,11 +313,7 @@ impl Coordinator<'_> {
 
     /// Cancels the arrays that still have tasks of this batch.
     fn cancel(&self) -> Result<(), SlurmError> {
-        let mut jobs: Vec<String> =
-            self.waiting.iter().filter_map(|w| self.jobs.get(&w.at.0)).cloned().collect::<Vec<_>>();
-        jobs.sort();
-        jobs.dedup();
-        queue::scancel(&jobs)
+        queue::scancel(&self.jobs_of(self.waiting.iter()))
     }
 }
 
