@@ -85,6 +85,11 @@ pub fn run(
     Ok(Finished { exit, stderr_tail })
 }
 
+/// Whether `program` (a bare name) is a file in a directory on PATH.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
 fn command(program: &str, args: &[String], spec: &ProcessSpec) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args)

@@ -125,7 +125,7 @@ fn program_exists(program: &str, workdir: &Path) -> bool {
     if program.contains('/') {
         return workdir.join(program).is_file();
     }
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+    process::on_path(program)
 }
 
 impl Objective for CommandObjective {
@@ -145,9 +145,7 @@ impl Objective for CommandObjective {
         loop {
             attempts += 1;
             match self.attempt(&spec, ctx.supervisor) {
-                Evaluation::Failed(f) if attempts <= self.spec.retries && !ctx.supervisor.is_stopping() => {
-                    let _ = f;
-                }
+                Evaluation::Failed(_) if attempts <= self.spec.retries && !ctx.supervisor.is_stopping() => {}
                 Evaluation::Failed(f) => return Evaluation::Failed(Failure { attempts, ..f }),
                 other => return other,
             }

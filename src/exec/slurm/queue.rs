@@ -193,10 +193,8 @@ pub fn scancel(jobs: &[String]) -> Result<(), SlurmError> {
     Ok(())
 }
 
-/// Whether `program` is on PATH.
-pub fn installed(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
-}
+/// Whether a Slurm command is on PATH.
+pub use crate::exec::process::on_path as installed;
 
 #[cfg(test)]
 mod tests {
