@@ -212,13 +212,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check { study } => check(&study),
-        Command::Repl { study, workers } => match crate::repl::run(study, workers) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(EXIT_FAILED)
-            }
-        },
+        Command::Repl { study, workers } => crate::repl::run(study, workers).map_or_else(fail, |()| ExitCode::SUCCESS),
         Command::Fmt(args) => fmt(&args),
         Command::Trials { at, format } => trials(&at, format),
         Command::Best { at, json } => best(&at, json),
@@ -248,13 +242,7 @@ fn kernel(args: KernelArgs) -> ExitCode {
                              or `install` / `uninstall`"
             .into()),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILED)
-        }
-    }
+    result.map_or_else(fail, |()| ExitCode::SUCCESS)
 }
 
 fn load(path: &Path) -> Result<study::Study, ExitCode> {
@@ -262,10 +250,6 @@ fn load(path: &Path) -> Result<study::Study, ExitCode> {
         eprint!("{}", e.render());
         ExitCode::from(EXIT_INVALID)
     })
-}
-
-fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, ExitCode> {
-    prepare_study(load(path)?, seed, path)
 }
 
 fn prepare_study(mut study: study::Study, seed: Option<u64>, path: &Path) -> Result<Prepared, ExitCode> {
@@ -283,27 +267,26 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let seed_override = args.seed.filter(|&s| s != study.seed);
+    let journal = (!args.no_journal).then(|| journal_path(&args.study, &study, args.storage.as_deref(), args.seed));
     let prepared = match prepare_study(study, args.seed, &args.study) {
         Ok(p) => p,
         Err(code) => return code,
     };
     let workers = args.workers.or(prepared.study.execution.workers).unwrap_or_else(exec::default_workers);
     let mut opened = None;
-    if !args.no_journal {
-        let path = store::journal_path(&args.study, &prepared.study.name, args.storage.as_deref(), seed_override);
+    if let Some(path) = journal {
         let busy = || eprintln!("journal: {} is in use by another run of this study; waiting for it", path.display());
         match store::open_for_run(&path, &prepared.journal_header(), args.force_new, &busy) {
             Ok(o) => {
                 eprint!("{}", journal_notes(&o));
                 opened = Some(o);
             }
-            Err(e) => return fail(&RunError::Store(e)),
+            Err(e) => return fail(RunError::Store(e)),
         }
     }
     let interrupt = match interrupt_flag() {
         Ok(flag) => flag,
-        Err(e) => return fail(&RunError::Pool(format!("cannot catch Ctrl-C: {e}"))),
+        Err(e) => return fail(RunError::Pool(format!("cannot catch Ctrl-C: {e}"))),
     };
     let bar = progress_bar();
     let stages = Mutex::new(String::new());
@@ -329,7 +312,7 @@ fn run(args: RunArgs) -> ExitCode {
     let logs = opened.as_ref().map(|o| store::logs_dir(o.journal.path()));
     if let Some(dir) = logs.as_deref().filter(|_| prepared.captures_output()) {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            return fail(&RunError::Store(store::StoreError::io(dir, e)));
+            return fail(RunError::Store(store::StoreError::io(dir, e)));
         }
     }
     let journal_path = opened.as_ref().map(|o| o.journal.path().to_path_buf());
@@ -412,13 +395,7 @@ fn slurm_run(
 
 /// Runs one Slurm array task; its errors go to Slurm's output file.
 fn worker(batch: &Path, index: usize) -> ExitCode {
-    match crate::worker::run(batch, index) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILED)
-        }
-    }
+    crate::worker::run(batch, index).map_or_else(fail, |()| ExitCode::SUCCESS)
 }
 
 /// Sets a flag on the first Ctrl-C (or SIGTERM); a second one exits at once.
@@ -474,7 +451,8 @@ fn after_failure(e: &RunError, args: &RunArgs, journal: Option<&Path>) -> String
     }
 }
 
-fn fail(e: &RunError) -> ExitCode {
+/// Reports `e` and gives the exit code of a failed command.
+fn fail(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(EXIT_FAILED)
 }
@@ -499,7 +477,7 @@ fn experiment(args: &ExperimentArgs) -> ExitCode {
     let workers = args.workers.or(study.execution.workers).unwrap_or_else(exec::default_workers);
     let outcomes = match crate::experiment::run_all(&study, workers) {
         Ok(o) => o,
-        Err(e) => return fail(&RunError::Pool(e)),
+        Err(e) => return fail(RunError::Pool(e)),
     };
     for o in &outcomes {
         for w in o.warnings() {
@@ -526,28 +504,26 @@ fn experiment(args: &ExperimentArgs) -> ExitCode {
 }
 
 fn write_outputs(args: &ExperimentArgs, outcomes: &[crate::experiment::Outcome]) -> Result<(), ExitCode> {
-    let failed = |e: String| {
-        eprintln!("error: {e}");
-        ExitCode::from(EXIT_FAILED)
-    };
     if let Some(dir) = &args.csv {
         crate::experiment::write_csv(dir, outcomes)
-            .map_err(|e| failed(format!("cannot write the CSV traces to {}: {e}", dir.display())))?;
+            .map_err(|e| fail(format!("cannot write the CSV traces to {}: {e}", dir.display())))?;
     }
     if let Some(dir) = &args.svg {
-        crate::experiment::write_svg(dir, outcomes).map_err(failed)?;
+        crate::experiment::write_svg(dir, outcomes).map_err(fail)?;
     }
     Ok(())
 }
 
 fn check(path: &Path) -> ExitCode {
-    if let Ok(study) = study::load(path) {
-        if study.objective.is_none() && !study.experiment.is_empty() {
-            print!("{}", describe_experiment(&study));
-            return ExitCode::SUCCESS;
-        }
+    let study = match load(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if study.objective.is_none() && !study.experiment.is_empty() {
+        print!("{}", describe_experiment(&study));
+        return ExitCode::SUCCESS;
     }
-    let prepared = match prepare(path, None) {
+    let prepared = match prepare_study(study, None, path) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -639,20 +615,24 @@ fn base_text(b: &BaseSpec) -> String {
     }
 }
 
+/// The journal of `study` (read from `file`) run with `--storage` and `--seed`: a
+/// seed other than the study's own gets a journal of its own.
+fn journal_path(file: &Path, study: &study::Study, storage: Option<&Path>, seed: Option<u64>) -> PathBuf {
+    store::journal_path(file, &study.name, storage, seed.filter(|&s| s != study.seed))
+}
+
 /// Finds and reads the journal `at` names.
 fn read_journal(at: &JournalArgs) -> Result<(PathBuf, Scan), ExitCode> {
     let path = if at.study.extension().is_some_and(|e| e == "journal") {
         at.study.clone()
     } else {
-        let study = load(&at.study)?;
-        let seed_override = at.seed.filter(|&s| s != study.seed);
-        store::journal_path(&at.study, &study.name, at.storage.as_deref(), seed_override)
+        journal_path(&at.study, &load(&at.study)?, at.storage.as_deref(), at.seed)
     };
     if !path.exists() {
         eprintln!("error: no journal at {}: the study has not run yet (or ran with --no-journal)", path.display());
         return Err(ExitCode::from(EXIT_FAILED));
     }
-    let scan = Scan::read(&path).map_err(|e| fail(&RunError::Store(e)))?;
+    let scan = Scan::read(&path).map_err(|e| fail(RunError::Store(e)))?;
     for d in &scan.damage {
         eprintln!("warning: {}: damaged records at byte offset {} ({} bytes) skipped", path.display(), d.offset, d.len);
     }
