@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::wire::PROTOCOL_VERSION;
+use super::wire::{flag, str_field, PROTOCOL_VERSION};
 use crate::session::{Completeness, Outputs, Session, SessionError};
 
 /// The `kernel_info_reply` content.
@@ -50,7 +50,7 @@ fn cursor(content: &Value, code: &str) -> usize {
 
 /// The `complete_reply` content.
 pub fn complete(session: &Session, content: &Value) -> Value {
-    let code = content.get("code").and_then(Value::as_str).unwrap_or("");
+    let code = str_field(content, "code");
     let at = cursor(content, code);
     let (start, matches) = session.complete(code, at);
     json!({
@@ -64,7 +64,7 @@ pub fn complete(session: &Session, content: &Value) -> Value {
 
 /// The `inspect_reply` content.
 pub fn inspect(session: &Session, content: &Value) -> Value {
-    let code = content.get("code").and_then(Value::as_str).unwrap_or("");
+    let code = str_field(content, "code");
     match session.inspect(code, cursor(content, code)) {
         Some(text) => json!({"status": "ok", "found": true, "data": {"text/plain": text}, "metadata": {}}),
         None => json!({"status": "ok", "found": false, "data": {}, "metadata": {}}),
@@ -73,8 +73,7 @@ pub fn inspect(session: &Session, content: &Value) -> Value {
 
 /// The `is_complete_reply` content.
 pub fn is_complete(session: &Session, content: &Value) -> Value {
-    let code = content.get("code").and_then(Value::as_str).unwrap_or("");
-    match session.completeness(code) {
+    match session.completeness(str_field(content, "code")) {
         Completeness::Complete => json!({"status": "complete"}),
         Completeness::Incomplete => json!({"status": "incomplete", "indent": "  "}),
         Completeness::Invalid => json!({"status": "invalid"}),
@@ -99,7 +98,7 @@ pub fn history(session: &Session, outputs: &HashMap<usize, String>, content: &Va
         "search" => {
             let pattern = content.get("pattern").and_then(Value::as_str).unwrap_or("*");
             let mut found: Vec<_> = all.iter().filter(|h| glob(pattern, &h.input)).collect();
-            if content.get("unique").and_then(Value::as_bool).unwrap_or(false) {
+            if flag(content, "unique") {
                 let mut seen = std::collections::HashSet::new();
                 found.reverse();
                 found.retain(|h| seen.insert(h.input.clone()));
@@ -114,7 +113,7 @@ pub fn history(session: &Session, outputs: &HashMap<usize, String>, content: &Va
             picked.drain(..picked.len().saturating_sub(n));
         }
     }
-    let with_output = content.get("output").and_then(Value::as_bool).unwrap_or(false);
+    let with_output = flag(content, "output");
     let entries: Vec<Value> = picked
         .iter()
         .map(|h| {

@@ -167,14 +167,23 @@ async fn ignore_stdin(mut socket: RouterSocket, signer: Signer) {
 async fn shell_loop(mut socket: RouterSocket, kernel: Arc<Kernel>) {
     while let Some(msg) = next_message(&mut socket, &kernel.signer, "shell").await {
         kernel.iopub.status(&msg.header, "busy");
-        if let Some(reply) = handle_shell(&kernel, &msg).await {
-            send(&mut socket, &reply, &kernel.signer).await;
-        }
-        kernel.iopub.status(&msg.header, "idle");
-        if matches!(msg.msg_type(), "shutdown_request") {
-            let _ = kernel.shutdown.send(());
-        }
+        let reply = handle_shell(&kernel, &msg).await;
+        finish(&mut socket, &kernel, &msg, reply).await;
     }
+}
+
+/// Sends a request's reply, publishes the idle status that closes it, and asks the
+/// kernel to stop after a shutdown request; returns whether it was one.
+async fn finish(socket: &mut RouterSocket, kernel: &Kernel, msg: &Message, reply: Option<Message>) -> bool {
+    if let Some(reply) = reply {
+        send(socket, &reply, &kernel.signer).await;
+    }
+    kernel.iopub.status(&msg.header, "idle");
+    let shutdown = msg.msg_type() == "shutdown_request";
+    if shutdown {
+        let _ = kernel.shutdown.send(());
+    }
+    shutdown
 }
 
 async fn control_loop(mut socket: RouterSocket, kernel: Arc<Kernel>) {
@@ -192,20 +201,14 @@ async fn control_loop(mut socket: RouterSocket, kernel: Arc<Kernel>) {
                 None
             }
         };
-        if let Some(reply) = reply {
-            send(&mut socket, &reply, &kernel.signer).await;
-        }
-        kernel.iopub.status(&msg.header, "idle");
-        if msg.msg_type() == "shutdown_request" {
-            let _ = kernel.shutdown.send(());
+        if finish(&mut socket, &kernel, &msg, reply).await {
             return;
         }
     }
 }
 
 fn shutdown_reply(kernel: &Kernel, msg: &Message) -> Message {
-    let restart = msg.content.get("restart").and_then(Value::as_bool).unwrap_or(false);
-    msg.reply(&kernel.id, "shutdown_reply", json!({"status": "ok", "restart": restart}))
+    msg.reply(&kernel.id, "shutdown_reply", json!({"status": "ok", "restart": msg.flag("restart")}))
 }
 
 async fn handle_shell(kernel: &Arc<Kernel>, msg: &Message) -> Option<Message> {
@@ -240,8 +243,8 @@ async fn handle_shell(kernel: &Arc<Kernel>, msg: &Message) -> Option<Message> {
 
 /// Runs one execute request on the session; returns the `execute_reply` content.
 fn execute(kernel: &Kernel, msg: &Message) -> Value {
-    let code = msg.str_field("code").to_owned();
-    let silent = msg.content.get("silent").and_then(Value::as_bool).unwrap_or(false);
+    let code = msg.str_field("code");
+    let silent = msg.flag("silent");
     let parent = &msg.header;
     let mut session = lock(&kernel.session);
     let count = session.execution_count();
@@ -249,7 +252,7 @@ fn execute(kernel: &Kernel, msg: &Message) -> Value {
         kernel.iopub.send(parent, "execute_input", json!({"code": code, "execution_count": count}));
     }
     session.set_progress(progress::display(kernel.iopub.clone(), parent.clone()));
-    let result = session.execute(&code);
+    let result = session.execute(code);
     drop(session);
     match result {
         Ok(out) => {

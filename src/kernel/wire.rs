@@ -56,29 +56,24 @@ impl Signer {
         Ok(Self { mac: Some(mac) })
     }
 
+    /// The MAC fed with `parts` (`None` without a key).
+    fn mac(&self, parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
+        let mut mac = self.mac.clone()?;
+        for p in parts {
+            mac.update(p);
+        }
+        Some(mac)
+    }
+
     /// The hex signature of the four JSON parts (empty without a key).
     pub fn sign(&self, parts: &[&[u8]]) -> String {
-        match &self.mac {
-            Some(mac) => {
-                let mut mac = mac.clone();
-                for p in parts {
-                    mac.update(p);
-                }
-                hex::encode(mac.finalize().into_bytes())
-            }
-            None => String::new(),
-        }
+        self.mac(parts).map_or_else(String::new, |mac| hex::encode(mac.finalize().into_bytes()))
     }
 
     /// Whether `signature` (hex) signs `parts`, compared in constant time.
     pub fn verify(&self, signature: &[u8], parts: &[&[u8]]) -> bool {
-        let Some(mac) = &self.mac else { return true };
-        let Ok(expected) = hex::decode(signature) else { return false };
-        let mut mac = mac.clone();
-        for p in parts {
-            mac.update(p);
-        }
-        mac.verify_slice(&expected).is_ok()
+        let Some(mac) = self.mac(parts) else { return true };
+        hex::decode(signature).is_ok_and(|expected| mac.verify_slice(&expected).is_ok())
     }
 }
 
@@ -148,7 +143,12 @@ impl Message {
 
     /// A string field of the content, or `""`.
     pub fn str_field(&self, name: &str) -> &str {
-        self.content.get(name).and_then(Value::as_str).unwrap_or("")
+        str_field(&self.content, name)
+    }
+
+    /// A boolean field of the content, or `false`.
+    pub fn flag(&self, name: &str) -> bool {
+        flag(&self.content, name)
     }
 
     /// A new message of `msg_type` answering this one, routed back to its sender.
@@ -162,6 +162,16 @@ impl Message {
             buffers: Vec::new(),
         }
     }
+}
+
+/// A string field of `content`, or `""`.
+pub fn str_field<'a>(content: &'a Value, name: &str) -> &'a str {
+    content.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A boolean field of `content`, or `false`.
+pub fn flag(content: &Value, name: &str) -> bool {
+    content.get(name).and_then(Value::as_bool).unwrap_or(false)
 }
 
 fn object(bytes: &[u8], what: &'static str) -> Result<Value, WireError> {
