@@ -307,18 +307,17 @@ mod experiment {
     }
 
     fn saddle(m: &mut Vec<(Key, Node)>, c: &SaddleConfig, preset: Option<&crate::sgd::saddle::Jin2017>) {
-        let problem = match &c.problem {
-            Problem::QuadraticQuartic => vec![entry("type", str("quadratic_quartic"))],
-            Problem::Chain { d, l, gamma, tau } => vec![
-                entry("type", str("chain")),
+        let mut problem = vec![entry("type", str(c.problem.name()))];
+        match &c.problem {
+            Problem::QuadraticQuartic => {}
+            Problem::Chain { d, l, gamma, tau } => problem.extend([
                 entry("d", uint(*d as u64)),
                 entry("l", float(*l)),
                 entry("gamma", float(*gamma)),
                 entry("tau", float(*tau)),
-            ],
-            Problem::TensorOne { d } => vec![entry("type", str("tensor_one")), entry("d", uint(*d as u64))],
-            Problem::TensorAll { d } => vec![entry("type", str("tensor_all")), entry("d", uint(*d as u64))],
-        };
+            ]),
+            Problem::TensorOne { d } | Problem::TensorAll { d } => problem.push(entry("d", uint(*d as u64))),
+        }
         m.push(entry("problem", map(problem)));
         let start = match &c.start {
             Start::Point(p) => list(p.iter().map(|x| float(*x)).collect()),
