@@ -102,6 +102,11 @@ impl ClosedForm {
         &self.ustar
     }
 
+    /// Column norms of U*.
+    pub fn teacher_norms(&self) -> &Array1<f64> {
+        &self.nstar
+    }
+
     /// Column norms of the last U passed to [`Self::loss_and_grad`].
     pub fn norms(&self) -> &Array1<f64> {
         &self.n

@@ -4,14 +4,14 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array2, ArrayView2, Axis, Zip};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::Serialize;
 
-use super::linalg::{self, column_norms, frobenius, min_cost_assignment};
+use super::linalg::{self, frobenius, min_cost_assignment};
 use super::net::{BatchGrad, ClosedForm, Model};
 use super::trace::{markers, Markers, TraceRow};
 use super::SgdError;
@@ -417,10 +417,11 @@ impl<'a> Trainer<'a> {
             }
             _ => None,
         };
-        let population = matches!(self.data, Data::Population);
-        let mut row = self.logger.row(&self.u.view(), &mut self.closed, population.then_some(&self.grad));
+        // Population GD has just evaluated the closed form at U: reuse it.
+        let population = matches!(self.data, Data::Population).then_some((batch_loss, &self.grad));
+        let mut row = self.logger.row(&self.u.view(), &mut self.closed, population);
         row.step = step;
-        row.batch_loss = if population { row.loss } else { batch_loss };
+        row.batch_loss = if population.is_some() { row.loss } else { batch_loss };
         row.test_loss = test_loss;
         row
     }
@@ -433,7 +434,6 @@ struct Logger {
     target: Array2<f64>,
     param: Array2<f64>,
     cost: Array2<f64>,
-    nstar: Array1<f64>,
     power: linalg::PowerIteration,
 }
 
@@ -445,26 +445,31 @@ impl Logger {
             target: Array2::zeros((d, d)),
             param: Array2::zeros((d, d)),
             cost: Array2::zeros((d, d)),
-            nstar: Array1::zeros(d),
             power: linalg::PowerIteration::new(d, d),
         }
     }
 
-    /// A row at U; `pop_grad` is the population gradient when the caller has it.
-    fn row(&mut self, u: &ArrayView2<f64>, closed: &mut ClosedForm, pop_grad: Option<&Array2<f64>>) -> TraceRow {
-        let loss = closed.loss_and_grad(u, &mut self.grad);
-        if let Some(g) = pop_grad {
-            self.grad.assign(g);
-        }
-        column_norms(&closed.teacher().view(), &mut self.nstar);
+    /// A row at U; `population` is the population loss and gradient at U when the
+    /// caller has just computed them with `closed` (so its norms are U's).
+    fn row(
+        &mut self,
+        u: &ArrayView2<f64>,
+        closed: &mut ClosedForm,
+        population: Option<(f64, &Array2<f64>)>,
+    ) -> TraceRow {
+        let loss = match population {
+            Some((loss, _)) => loss,
+            None => closed.loss_and_grad(u, &mut self.grad),
+        };
         self.match_target(closed);
         // target <- W* - W (matched), in place.
         self.target -= u;
+        let grad = population.map_or(&self.grad, |(_, g)| g);
         let distance = frobenius(&self.target.view());
-        let grad_norm = frobenius(&self.grad.view());
-        let inner = -Zip::from(&self.grad).and(&self.target).fold(0.0, |acc, g, t| acc + g * t);
+        let grad_norm = frobenius(&grad.view());
+        let inner = -Zip::from(grad).and(&self.target).fold(0.0, |acc, g, t| acc + g * t);
         let cosine = if grad_norm > 0.0 && distance > 0.0 { inner / (grad_norm * distance) } else { 0.0 };
-        let g = self.nstar.sum() - closed.norms().sum();
+        let g = closed.teacher_norms().sum() - closed.norms().sum();
         self.model.parameter_into(u, &mut self.param);
         let w_norm = self.power.norm(&self.param.view(), 50, 1e-10);
         TraceRow { loss, distance, g, inner, cosine, grad_norm, w_norm, ..TraceRow::default() }
@@ -478,11 +483,11 @@ impl Logger {
             self.target.assign(ustar);
             return;
         }
-        let n = closed.norms();
+        let (n, nstar) = (closed.norms(), closed.teacher_norms());
         let cross = closed.cross_gram();
         // cost[i][j] = ||u_i - u*_j||^2 for student i and teacher j.
         for ((i, j), c) in self.cost.indexed_iter_mut() {
-            *c = n[i] * n[i] + self.nstar[j] * self.nstar[j] - 2.0 * cross[[j, i]];
+            *c = n[i] * n[i] + nstar[j] * nstar[j] - 2.0 * cross[[j, i]];
         }
         let assign = min_cost_assignment(&self.cost.view());
         for (mut col, &j) in self.target.axis_iter_mut(Axis(1)).zip(&assign) {
