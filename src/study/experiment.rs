@@ -2,6 +2,7 @@
 //! checked SGD-lab settings. Both study forms reach these readers through the tree,
 //! so the block reads the same in YAML and in the study language.
 
+use super::analyze::{positive, unknown_kind};
 use super::diagnostics::{did_you_mean, Diagnostic};
 use super::doc::{Fields, Node, Value};
 use crate::sgd::net::Model;
@@ -123,7 +124,7 @@ fn run(node: &Node, index: usize) -> Result<Vec<ExperimentRun>, Diagnostic> {
             f.finish(SADDLE_KEYS)?;
             RunSpec::Saddle(cfg, preset)
         }
-        other => return Err(unknown("run type", other, ty, RUN_TYPES)),
+        other => return Err(unknown_kind("run type", other, ty, RUN_TYPES)),
     };
     Ok(match seeds {
         None => vec![ExperimentRun { name, spec }],
@@ -154,12 +155,6 @@ fn seed(node: &Node) -> Result<u64, Diagnostic> {
     u64::try_from(s).map_err(|_| Diagnostic::new(format!("a seed must be >= 0, found `{s}`"), node.span))
 }
 
-fn unknown(what: &str, other: &str, node: &Node, names: &[&str]) -> Diagnostic {
-    let mut d = Diagnostic::new(format!("unknown {what} `{other}`"), node.span);
-    d.help = did_you_mean(other, names.iter().copied()).or_else(|| Some(format!("known: {}", names.join(", "))));
-    d
-}
-
 /// A number checked against a rule, with the rule named in the error.
 fn number(node: &Node, ok: impl Fn(f64) -> bool, rule: &str) -> Result<f64, Diagnostic> {
     let x = node.as_f64()?;
@@ -168,10 +163,6 @@ fn number(node: &Node, ok: impl Fn(f64) -> bool, rule: &str) -> Result<f64, Diag
     } else {
         Err(Diagnostic::new(format!("expected {rule}, found `{x}`"), node.span))
     }
-}
-
-fn positive(node: &Node) -> Result<f64, Diagnostic> {
-    number(node, |x| x > 0.0, "a number > 0")
 }
 
 fn non_negative(node: &Node) -> Result<f64, Diagnostic> {
@@ -193,7 +184,7 @@ fn model(node: &Node) -> Result<Model, Diagnostic> {
     match node.as_str()? {
         "reslink" => Ok(Model::ResLink),
         "vanilla" => Ok(Model::Vanilla),
-        other => Err(unknown("model", other, node, &["reslink", "vanilla"])),
+        other => Err(unknown_kind("model", other, node, &["reslink", "vanilla"])),
     }
 }
 
@@ -240,7 +231,7 @@ fn teacher(node: &Node) -> Result<TeacherSpec, Diagnostic> {
         "identity" => (TeacherSpec::Identity { scale: f.require("scale").and_then(non_negative)? }, &["type", "scale"]),
         // Kept as written; runs resolve it against the study's directory.
         "file" => (TeacherSpec::File(f.require("path")?.as_str()?.into()), &["type", "path"]),
-        other => return Err(unknown("teacher type", other, ty, &["gaussian", "orthogonal", "identity", "file"])),
+        other => return Err(unknown_kind("teacher type", other, ty, &["gaussian", "orthogonal", "identity", "file"])),
     };
     f.finish(known)?;
     Ok(spec)
@@ -252,7 +243,7 @@ fn init(node: &Node) -> Result<InitSpec, Diagnostic> {
     let (spec, known): (InitSpec, &[&str]) = match ty.as_str()? {
         "zero" => (InitSpec::Zero, &["type"]),
         "gaussian" => (InitSpec::Gaussian { norm: f.require("norm").and_then(non_negative)? }, &["type", "norm"]),
-        other => return Err(unknown("initialisation", other, ty, &["zero", "gaussian"])),
+        other => return Err(unknown_kind("initialisation", other, ty, &["zero", "gaussian"])),
     };
     f.finish(known)?;
     Ok(spec)
@@ -282,7 +273,7 @@ fn two_layer_optimizer(node: &Node) -> Result<(Method, f64, f64), Diagnostic> {
                 &["type", "lr", "momentum", "batch", "samples", "test_samples"],
             )
         }
-        other => return Err(unknown("optimizer", other, ty, &["gd", "sgd", "finite"])),
+        other => return Err(unknown_kind("optimizer", other, ty, &["gd", "sgd", "finite"])),
     };
     f.finish(known)?;
     Ok((method, lr, momentum))
@@ -330,7 +321,7 @@ fn problem(node: &Node) -> Result<Problem, Diagnostic> {
         },
         "tensor_one" => Problem::TensorOne { d: get("d", 10.0, dimension)? as usize },
         "tensor_all" => Problem::TensorAll { d: get("d", 6.0, dimension)? as usize },
-        other => return Err(unknown("saddle problem", other, name_node, Problem::NAMES)),
+        other => return Err(unknown_kind("saddle problem", other, name_node, Problem::NAMES)),
     };
     if let Some(f) = f {
         let known: &[&str] = match problem {
@@ -354,7 +345,7 @@ fn start(node: &Node, problem: &Problem) -> Result<Start, Diagnostic> {
     match &node.value {
         Value::Str(s) if s == "saddle" => Ok(Start::Saddle),
         Value::Str(s) if s == "random" => Ok(Start::Random { scale: 1e-2 }),
-        Value::Str(s) => Err(unknown("start", s, node, &["saddle", "random"])),
+        Value::Str(s) => Err(unknown_kind("start", s, node, &["saddle", "random"])),
         _ => {
             let point =
                 node.as_list()?.iter().map(|n| number(n, |_| true, "a number")).collect::<Result<Vec<_>, _>>()?;
@@ -396,7 +387,7 @@ fn saddle_optimizer(node: &Node, problem: &Problem) -> Result<SaddleOptimizer, D
             f.finish(PERTURBED_KEYS)?;
             out
         }
-        other => return Err(unknown("optimizer", other, ty, &["gd", "noisy_gd", "perturbed_gd"])),
+        other => return Err(unknown_kind("optimizer", other, ty, &["gd", "noisy_gd", "perturbed_gd"])),
     };
     Ok(out)
 }
@@ -422,7 +413,7 @@ fn perturbed(f: &mut Fields, problem: &Problem) -> Result<SaddleOptimizer, Diagn
             let knobs = jin.knobs(problem.dim());
             Some((jin, knobs))
         }
-        Some(n) => return Err(unknown("preset", n.as_str()?, n, &["jin2017"])),
+        Some(n) => return Err(unknown_kind("preset", n.as_str()?, n, &["jin2017"])),
     };
     let knob = |f: &mut Fields, key: &str, from: Option<f64>| -> Result<f64, Diagnostic> {
         match (f.opt(key, positive)?, from) {
@@ -453,7 +444,7 @@ pub fn sgd_objective(f: &mut Fields) -> Result<SgdObjectiveSpec, Diagnostic> {
         "loss" => Ok(SgdMetric::Loss),
         "distance" => Ok(SgdMetric::Distance),
         "log_loss" => Ok(SgdMetric::LogLoss),
-        other => Err(unknown("metric", other, n, &["loss", "distance", "log_loss"])),
+        other => Err(unknown_kind("metric", other, n, &["loss", "distance", "log_loss"])),
     })?;
     Ok(SgdObjectiveSpec { base, metric })
 }
