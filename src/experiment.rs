@@ -395,14 +395,22 @@ fn two_layer_panels(r: &TwoLayerRun) -> Vec<Panel> {
 
 fn saddle_svg(title: &str, c: &SaddleConfig, r: &SaddleRun) -> Result<String, plot::PlotError> {
     let traj = Series::line("trajectory", r.trace.iter().map(|t| (t.x, t.y)).collect());
-    if c.problem.dim() == 2 && saddle::value(&c.problem, &[0.0, 0.0]).is_some() {
-        let (x0, x1) = plot_box(traj.points.iter().map(|p| p.0), 1.2);
-        let (y0, y1) = plot_box(traj.points.iter().map(|p| p.1), 2.0);
-        let problem = c.problem.clone();
-        let f = move |x: f64, y: f64| saddle::value(&problem, &[x, y]).unwrap_or(f64::NAN);
-        return plot::contour_svg(title, &f, (x0, x1), (y0, y1), 12, &[traj]);
+    match contour(title, &c.problem, &[traj]) {
+        Some(svg) => svg,
+        None => plot::panels_svg(title, "step", &saddle_panels(r), 900),
     }
-    plot::panels_svg(title, "step", &saddle_panels(r), 900)
+}
+
+/// The trajectories over a contour plot of `problem`, if it is 2-D without random parts.
+fn contour(title: &str, problem: &Problem, trajectories: &[Series]) -> Option<Result<String, plot::PlotError>> {
+    if problem.dim() != 2 || saddle::value(problem, &[0.0, 0.0]).is_none() {
+        return None;
+    }
+    let all = || trajectories.iter().flat_map(|t| t.points.iter());
+    let (x0, x1) = plot_box(all().map(|p| p.0), 1.2);
+    let (y0, y1) = plot_box(all().map(|p| p.1), 2.0);
+    let f = |x: f64, y: f64| saddle::value(problem, &[x, y]).unwrap_or(f64::NAN);
+    Some(plot::contour_svg(title, &f, (x0, x1), (y0, y1), 12, trajectories))
 }
 
 fn saddle_panels(r: &SaddleRun) -> Vec<Panel> {
@@ -447,15 +455,10 @@ pub fn overlay_svg(problem: &Problem, outcomes: &[Outcome]) -> Result<Option<Str
             _ => None,
         })
         .collect();
-    if trajectories.len() < 2 || problem.dim() != 2 || saddle::value(problem, &[0.0, 0.0]).is_none() {
+    if trajectories.len() < 2 {
         return Ok(None);
     }
-    let all = || trajectories.iter().flat_map(|t| t.points.iter());
-    let (x0, x1) = plot_box(all().map(|p| p.0), 1.2);
-    let (y0, y1) = plot_box(all().map(|p| p.1), 2.0);
-    let p = problem.clone();
-    let f = move |x: f64, y: f64| saddle::value(&p, &[x, y]).unwrap_or(f64::NAN);
-    plot::contour_svg(problem.name(), &f, (x0, x1), (y0, y1), 12, &trajectories).map(Some)
+    contour(problem.name(), problem, &trajectories).transpose()
 }
 
 /// Writes one SVG per successful run into `dir`, plus one overlay per 2-D problem
