@@ -431,6 +431,7 @@ pub fn run(cfg: &SaddleConfig) -> Result<SaddleRun, SgdError> {
     }
     let escape_below = cfg.escape_below.or(cfg.problem.default_escape_below());
     let mut g = vec![0.0; dim];
+    let mut noise = vec![0.0; dim];
     let mut state = Walk::new(cfg);
     for t in 0..=cfg.steps {
         let value = inst.value_grad(&x, &mut g);
@@ -449,7 +450,7 @@ pub fn run(cfg: &SaddleConfig) -> Result<SaddleRun, SgdError> {
             inst.project(&mut x);
             inst.value_grad(&x, &mut g);
         }
-        step(cfg, &inst, &mut x, &g, &mut rng);
+        step(cfg, &inst, &mut x, &g, &mut noise, &mut rng);
         state.check_underflow(t + 1, &x);
     }
     let value = inst.value_grad(&x, &mut g);
@@ -457,12 +458,13 @@ pub fn run(cfg: &SaddleConfig) -> Result<SaddleRun, SgdError> {
     Ok(SaddleRun { trace: state.trace, markers: state.markers, value, x, warnings })
 }
 
-fn step(cfg: &SaddleConfig, inst: &Instance, x: &mut [f64], g: &[f64], rng: &mut ChaCha8Rng) {
+/// One update; `noise` is a buffer of x's length for noisy GD.
+fn step(cfg: &SaddleConfig, inst: &Instance, x: &mut [f64], g: &[f64], noise: &mut [f64], rng: &mut ChaCha8Rng) {
     match cfg.method {
         Method::NoisyGd { sigma } => {
-            let mut noise: Vec<f64> = (0..x.len()).map(|_| sigma * rng.sample::<f64, _>(StandardNormal)).collect();
-            project_tangent(&inst.problem, x, &mut noise);
-            for ((xv, gv), nv) in x.iter_mut().zip(g).zip(&noise) {
+            noise.iter_mut().for_each(|n| *n = sigma * rng.sample::<f64, _>(StandardNormal));
+            project_tangent(&inst.problem, x, noise);
+            for ((xv, gv), nv) in x.iter_mut().zip(g).zip(&*noise) {
                 *xv -= cfg.lr * (gv + nv);
             }
         }
