@@ -373,15 +373,12 @@ impl<'a> Trainer<'a> {
 
     /// The gradient driving this step into `self.grad`; returns its batch loss.
     fn gradient(&mut self) -> f64 {
-        if let Data::Population = self.data {
-            return self.closed.loss_and_grad(&self.u.view(), &mut self.grad);
-        }
-        let ustar = self.closed.teacher().view();
+        let (u, grad) = (self.u.view(), &mut self.grad);
         match &mut self.data {
-            Data::Population => f64::NAN,
+            Data::Population => self.closed.loss_and_grad(&u, grad),
             Data::Online { rng, x, batch } => {
                 x.iter_mut().for_each(|v| *v = rng.sample(StandardNormal));
-                batch.compute(&x.view(), &self.u.view(), &ustar, &mut self.grad)
+                batch.compute(&x.view(), &u, &self.closed.teacher().view(), grad)
             }
             Data::Finite { rng, train, order, next, x, batch, .. } => {
                 let b = x.nrows();
@@ -394,7 +391,7 @@ impl<'a> Trainer<'a> {
                     row.assign(&train.row(i));
                 }
                 *next += b;
-                batch.compute(&x.view(), &self.u.view(), &ustar, &mut self.grad)
+                batch.compute(&x.view(), &u, &self.closed.teacher().view(), grad)
             }
         }
     }
