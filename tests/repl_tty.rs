@@ -94,10 +94,15 @@ fn completion_interrupt_and_history_in_a_terminal() {
     t.keys(&["step", "Enter"]);
     t.wait_for("Stage 1: 40 samples");
     t.keys(&["C-d"]);
+    // The file may exist before its lines are written: wait for the whole history.
     let start = Instant::now();
-    while !history.exists() && start.elapsed() < Duration::from_secs(10) {
+    let mut saved = String::new();
+    while start.elapsed() < Duration::from_secs(10) {
+        saved = std::fs::read_to_string(&history).unwrap_or_default();
+        if saved.contains("step") && saved.contains("terms 1") {
+            break;
+        }
         sleep(Duration::from_millis(50));
     }
-    let saved = std::fs::read_to_string(&history).expect("history saved on exit");
     assert!(saved.contains("step") && saved.contains("terms 1"), "{saved}");
 }
