@@ -340,7 +340,7 @@ impl<'a> Driver<'a> {
         if let Some(slurm) = self.opts.slurm {
             crate::exec::slurm::stream(slurm, todo, |msgs| self.receive(todo, phase, msgs, &mut error))?;
         } else {
-            let pool = LocalPool::new(self.opts.workers).map_err(|e| RunError::Pool(e.to_string()))?;
+            let pool = LocalPool::new(self.opts.workers);
             let supervisor = self.supervisor.clone();
             let prepared = self.prepared;
             let ctx = EvalContext { supervisor: &supervisor, output_dir: self.opts.output_dir };

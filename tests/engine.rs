@@ -18,7 +18,7 @@ fn prepared(seed: u64, samples: usize) -> Prepared {
 }
 
 fn run(p: &Prepared, workers: usize) -> RunResult {
-    let pool = LocalPool::new(workers).expect("pool");
+    let pool = LocalPool::new(workers);
     runner::run(p, &pool, &|_| {}).expect("the run succeeds")
 }
 

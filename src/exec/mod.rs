@@ -20,15 +20,10 @@ pub struct LocalPool {
     workers: usize,
 }
 
-/// The pool could not be set up.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot start the workers: {0}")]
-pub struct PoolError(String);
-
 impl LocalPool {
     /// A pool of `workers` threads (at least one).
-    pub fn new(workers: usize) -> Result<Self, PoolError> {
-        Ok(Self { workers: workers.max(1) })
+    pub fn new(workers: usize) -> Self {
+        Self { workers: workers.max(1) }
     }
 
     /// Number of worker threads.
@@ -170,7 +165,7 @@ mod tests {
         let jobs: Vec<usize> = (0..100).collect();
         let mut started = [false; 100];
         let mut done = vec![None; 100];
-        LocalPool::new(3).unwrap().stream(
+        LocalPool::new(3).stream(
             &jobs,
             |j| j * 2,
             |msgs| {
@@ -194,7 +189,7 @@ mod tests {
         let jobs: Vec<usize> = (0..1000).collect();
         let go = AtomicBool::new(false);
         let (mut done, mut asked_stop) = (Vec::new(), false);
-        LocalPool::new(1).unwrap().stream(
+        LocalPool::new(1).stream(
             &jobs,
             |&j| {
                 // Job 1 is running when the stop comes; it finishes only after it.

@@ -102,7 +102,6 @@ pub struct Session {
     engine: Option<Engine>,
     undo: Vec<Engine>,
     workers: usize,
-    pool: Option<LocalPool>,
     count: usize,
     history: Vec<HistoryEntry>,
     interrupt: Arc<AtomicBool>,
@@ -146,7 +145,6 @@ impl Session {
             engine: None,
             undo: Vec::new(),
             workers: exec::default_workers(),
-            pool: None,
             count: 0,
             history: Vec::new(),
             interrupt: Arc::new(AtomicBool::new(false)),
@@ -160,7 +158,6 @@ impl Session {
     /// Sets the number of parallel evaluations.
     pub fn set_workers(&mut self, workers: usize) {
         self.workers = workers.max(1);
-        self.pool = None;
     }
 
     /// Sets the progress callback.
@@ -370,25 +367,12 @@ impl Session {
         })
     }
 
-    fn pool(&mut self) -> Result<&LocalPool, SessionError> {
-        if self.pool.is_none() {
-            let pool = LocalPool::new(self.workers).map_err(|e| self.fail(format!("cannot start workers: {e}")))?;
-            self.pool = Some(pool);
-        }
-        let label = self.label();
-        self.pool.as_ref().ok_or_else(|| SessionError {
-            file: label,
-            source: String::new(),
-            diagnostic: Diagnostic::global("no workers"),
-        })
-    }
-
     /// Runs batches until `until`; returns what happened. An interrupt leaves the
     /// batch pending: finished trials are kept and the next step resumes it.
     fn drive(&mut self, until: Until) -> Result<(Vec<Event>, bool), SessionError> {
         self.engine_mut()?;
-        self.pool()?;
-        let (Some(engine), Some(prepared), Some(pool)) = (self.engine.as_mut(), &self.prepared, &self.pool) else {
+        let pool = &LocalPool::new(self.workers);
+        let (Some(engine), Some(prepared)) = (self.engine.as_mut(), &self.prepared) else {
             return Err(self.fail("no study yet"));
         };
         let mut events = Vec::new();

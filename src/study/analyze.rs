@@ -205,23 +205,24 @@ fn direction(node: &Node) -> Result<Direction, Diagnostic> {
     }
 }
 
-fn non_negative(node: &Node) -> Result<f64, Diagnostic> {
+/// A finite number checked against a rule, with the rule named in the error.
+pub fn number(node: &Node, ok: impl Fn(f64) -> bool, rule: &str) -> Result<f64, Diagnostic> {
     let x = node.as_f64()?;
-    if x.is_finite() && x >= 0.0 {
+    if x.is_finite() && ok(x) {
         Ok(x)
     } else {
-        Err(Diagnostic::new(format!("expected a number >= 0, found `{x}`"), node.span))
+        Err(Diagnostic::new(format!("expected {rule}, found `{x}`"), node.span))
     }
+}
+
+/// A finite number >= 0.
+pub fn non_negative(node: &Node) -> Result<f64, Diagnostic> {
+    number(node, |x| x >= 0.0, "a number >= 0")
 }
 
 /// A finite number > 0.
 pub fn positive(node: &Node) -> Result<f64, Diagnostic> {
-    let x = node.as_f64()?;
-    if x.is_finite() && x > 0.0 {
-        Ok(x)
-    } else {
-        Err(Diagnostic::new(format!("expected a number > 0, found `{x}`"), node.span))
-    }
+    number(node, |x| x > 0.0, "a number > 0")
 }
 
 fn term(node: &Node, n: usize) -> Result<Term, Diagnostic> {

@@ -2,7 +2,7 @@
 //! checked SGD-lab settings. Both study forms reach these readers through the tree,
 //! so the block reads the same in YAML and in the study language.
 
-use super::analyze::{positive, unknown_kind};
+use super::analyze::{non_negative, number, positive, unknown_kind};
 use super::diagnostics::{did_you_mean, Diagnostic};
 use super::doc::{Fields, Node, Value};
 use crate::sgd::net::Model;
@@ -153,20 +153,6 @@ fn seed_list(node: &Node) -> Result<Vec<u64>, Diagnostic> {
 fn seed(node: &Node) -> Result<u64, Diagnostic> {
     let s = node.as_i64()?;
     u64::try_from(s).map_err(|_| Diagnostic::new(format!("a seed must be >= 0, found `{s}`"), node.span))
-}
-
-/// A number checked against a rule, with the rule named in the error.
-fn number(node: &Node, ok: impl Fn(f64) -> bool, rule: &str) -> Result<f64, Diagnostic> {
-    let x = node.as_f64()?;
-    if x.is_finite() && ok(x) {
-        Ok(x)
-    } else {
-        Err(Diagnostic::new(format!("expected {rule}, found `{x}`"), node.span))
-    }
-}
-
-fn non_negative(node: &Node) -> Result<f64, Diagnostic> {
-    number(node, |x| x >= 0.0, "a number >= 0")
 }
 
 fn momentum(node: &Node) -> Result<f64, Diagnostic> {
